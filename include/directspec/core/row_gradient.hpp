@@ -15,7 +15,10 @@ struct RowGradient {
   RowMatrix<Scalar> values;  // rows.size() x d, the summed gradient of each row
 
   Index Size() const { return static_cast<Index>(rows.size()); }
-  void Clear() { rows.clear(); values.resize(0, values.cols()); }
+  void Clear() {
+    rows.clear();
+    values.resize(0, values.cols());
+  }
 };
 
 /// Sums gradient rows that share a table row: out.rows lists each distinct id once, in order of
@@ -34,7 +37,8 @@ void AccumulateRows(const Ids& ids, const Grads& grads, std::vector<Id>& slot,
     }
   }
   out.values.setZero(static_cast<Index>(out.rows.size()), grads.cols());
-  for (Index b = 0; b < count; ++b) out.values.row(slot[static_cast<std::size_t>(ids[b])]) += grads.row(b);
+  for (Index b = 0; b < count; ++b)
+    out.values.row(slot[static_cast<std::size_t>(ids[b])]) += grads.row(b);
   for (Id r : out.rows) slot[static_cast<std::size_t>(r)] = -1;
 }
 

@@ -17,7 +17,8 @@ using Index = Eigen::Index;
 /// Dense user or item index after id mapping (0-based, contiguous). 32 bits keeps CSR small.
 using Id = std::int32_t;
 
-/// Embedding tables and batches: one entity per row, so gathers and scatters touch contiguous memory.
+/// Embedding tables and batches: one entity per row, so gathers and scatters touch contiguous
+/// memory.
 template <class Scalar>
 using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 

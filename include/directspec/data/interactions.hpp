@@ -40,7 +40,8 @@ class Interactions {
 
   /// Builds the matrix from (user, item) pairs; duplicates collapse to one entry and are counted
   /// in DuplicatesMerged(). Ids must lie in [0, users) and [0, items).
-  static Interactions FromPairs(Index users, Index items, std::span<const std::pair<Id, Id>> pairs) {
+  static Interactions FromPairs(Index users, Index items,
+                                std::span<const std::pair<Id, Id>> pairs) {
     Interactions r;
     r.users_ = users;
     r.items_ = items;
@@ -52,7 +53,8 @@ class Interactions {
                                 std::to_string(items));
       ++r.offsets_[static_cast<std::size_t>(u) + 1];
     }
-    for (std::size_t u = 0; u < static_cast<std::size_t>(users); ++u) r.offsets_[u + 1] += r.offsets_[u];
+    for (std::size_t u = 0; u < static_cast<std::size_t>(users); ++u)
+      r.offsets_[u + 1] += r.offsets_[u];
     r.columns_.resize(pairs.size());
     std::vector<std::int64_t> fill(r.offsets_.begin(), r.offsets_.end() - 1);
     for (const auto& [u, i] : pairs) r.columns_[static_cast<std::size_t>(fill[u]++)] = i;
@@ -64,7 +66,8 @@ class Interactions {
       std::sort(begin, end);
       const auto unique_end = std::unique(begin, end);
       r.offsets_[u] = write;
-      for (auto it = begin; it != unique_end; ++it) r.columns_[static_cast<std::size_t>(write++)] = *it;
+      for (auto it = begin; it != unique_end; ++it)
+        r.columns_[static_cast<std::size_t>(write++)] = *it;
     }
     r.offsets_[users] = write;
     r.duplicates_merged_ = static_cast<Index>(pairs.size()) - write;
@@ -83,7 +86,9 @@ class Interactions {
   Index SourceRows() const { return Nnz() + duplicates_merged_; }
 
   std::span<const Id> ItemsOf(Index user) const { return View().Row(user); }
-  Index UserDegree(Index user) const { return static_cast<Index>(offsets_[user + 1] - offsets_[user]); }
+  Index UserDegree(Index user) const {
+    return static_cast<Index>(offsets_[user + 1] - offsets_[user]);
+  }
   bool Contains(Index user, Id item) const {
     const auto row = ItemsOf(user);
     return std::binary_search(row.begin(), row.end(), item);
@@ -127,7 +132,8 @@ class Interactions {
     Transpose t;
     t.offsets.assign(static_cast<std::size_t>(items_) + 1, 0);
     for (Id i : columns_) ++t.offsets[static_cast<std::size_t>(i) + 1];
-    for (std::size_t i = 0; i < static_cast<std::size_t>(items_); ++i) t.offsets[i + 1] += t.offsets[i];
+    for (std::size_t i = 0; i < static_cast<std::size_t>(items_); ++i)
+      t.offsets[i + 1] += t.offsets[i];
     t.columns.resize(columns_.size());
     std::vector<std::int64_t> fill(t.offsets.begin(), t.offsets.end() - 1);
     // Users are visited in increasing order, so each item's user list comes out sorted.
