@@ -1,0 +1,28 @@
+# Run by ctest (cmake -P): builds tests/consumer against directspec in one of two ways and runs it.
+#   -DMODE=package       install the build tree to a temporary prefix, then find_package(directspec)
+#   -DMODE=subdirectory  add_subdirectory(<source tree>)
+# Inputs: SOURCE (directspec source dir), BINARY (its build dir), WORK (scratch dir), MODE.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}")
+endfunction()
+
+set(configure_args -S ${SOURCE}/tests/consumer -B ${WORK}/build -DCMAKE_BUILD_TYPE=Release
+                   -DDIRECTSPEC_CONSUME_MODE=${MODE})
+if(MODE STREQUAL "package")
+  run(${CMAKE_COMMAND} --install ${BINARY} --prefix ${WORK}/prefix)
+  if(NOT EXISTS ${WORK}/prefix/share/cmake/directspec/directspecConfig.cmake)
+    message(FATAL_ERROR "install did not produce directspecConfig.cmake")
+  endif()
+  list(APPEND configure_args -DCMAKE_PREFIX_PATH=${WORK}/prefix)
+else()
+  list(APPEND configure_args -DDIRECTSPEC_SOURCE=${SOURCE})
+endif()
+run(${CMAKE_COMMAND} ${configure_args})
+run(${CMAKE_COMMAND} --build ${WORK}/build -j2)
+run(${WORK}/build/consumer)
