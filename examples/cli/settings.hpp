@@ -128,7 +128,8 @@ inline std::string Choice(const std::string& flag, const std::string& text,
   std::string list;
   for (const char* a : allowed) {
     if (text == a) return text;
-    list += (list.empty() ? "" : "|") + std::string(a);
+    if (!list.empty()) list += '|';
+    list += a;
   }
   throw UsageError("bad value for " + flag + ": '" + text + "' (expected " + list + ")");
 }

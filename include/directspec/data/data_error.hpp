@@ -15,7 +15,8 @@ namespace directspec {
 /// when the problem is not tied to a line, e.g. a missing file).
 ///
 ///   try { auto d = LoadDataset("data/citeulike"); }
-///   catch (const DataError& e) { std::cerr << e.what() << "\n"; /* e.File(), e.Line(), e.Text() */ }
+///   catch (const DataError& e) { std::cerr << e.what() << "\n"; /* e.File(), e.Line(), e.Text() */
+///   }
 class DataError : public std::runtime_error {
  public:
   /// `text` is the offending value (quoted into the message by the caller's `problem`).
@@ -54,9 +55,16 @@ class DataError : public std::runtime_error {
  private:
   static std::string Format(const std::string& file, std::int64_t line,
                             const std::string& problem) {
-    std::string msg = file;
-    if (line > 0) msg += ":" + std::to_string(line);
-    msg += ": " + problem;
+    // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on chained operator+ here.
+    std::string msg;
+    msg.reserve(file.size() + problem.size() + 24);
+    msg.append(file);
+    if (line > 0) {
+      msg.push_back(':');
+      msg.append(std::to_string(line));
+    }
+    msg.append(": ");
+    msg.append(problem);
     return msg;
   }
 

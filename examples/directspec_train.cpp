@@ -1,0 +1,374 @@
+// directspec-train: the command-line trainer. Loads a dataset (or builds the synthetic one),
+// assembles a Trainer from the flags (model x loss as templates, filter and optimizer chosen at
+// run time), trains with a progress bar, evaluates every N epochs, and writes the JSON log,
+// model, .npy tables, spectrum SVG and recommendations on request. `--help` lists every flag.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "cli/json_line.hpp"
+#include "cli/runtime_policies.hpp"
+#include "cli/settings.hpp"
+#include "directspec/directspec.hpp"
+
+namespace ds = directspec;
+using ds::cli::JsonLine;
+using ds::cli::Settings;
+using ds::Index;
+using Scalar = float;
+
+namespace {
+
+constexpr const char* kHelp = R"(directspec-train: train spectrum-balanced recommender embeddings
+
+usage: directspec-train [--preset NAME] [flags]       (no flags: DirectSpec+ MF on synthetic data)
+
+data       --data DIR (train.csv, test.csv, optional valid.csv) | --train FILE --test FILE [--valid FILE]
+model      --model mf|lightgcn  --layers K  --layer-weights sum|mean  --dim D
+filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --tau0 T0  --tau1 T1
+           --shrink S  (o = y * s||y||; 0 = off)   --no-normalize (skip row normalisation)
+loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau)
+           --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
+optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
+           --seed N  --threads N (0 = OpenMP default)
+evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard|paper|both
+           --early-stop METRIC --patience P (on valid.csv when given, else on test)
+output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
+           --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
+presets    --preset NAME (explicit flags override it), --list-presets
+)";
+
+double PeakResidentMegabytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
+}
+
+ds::Dataset LoadData(const Settings& s) {
+  ds::DatasetOptions options;
+  options.allow_empty_test = false;
+  if (!s.data.empty()) {
+    auto files = ds::FindDatasetFiles(s.data);
+    if (!s.valid.empty()) files.valid = s.valid;
+    return ds::LoadDataset(files, options);
+  }
+  if (!s.train.empty()) {
+    ds::DatasetFiles files{s.train, s.test, std::nullopt};
+    if (!s.valid.empty()) files.valid = s.valid;
+    return ds::LoadDataset(files, options);
+  }
+  ds::SyntheticOptions synthetic;
+  synthetic.seed = 1;
+  return ds::MakeSyntheticDataset(synthetic);
+}
+
+std::string SettingsJson(const Settings& s) {
+  JsonLine j;
+  j.Add("preset", s.preset).Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data);
+  j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
+  j.Add("filter", s.filter).Add("alpha", s.alpha).Add("tau", s.tau).Add("tau0", s.tau0).Add("tau1", s.tau1);
+  j.Add("shrink", s.shrink).Add("normalize", s.normalize).Add("loss", s.loss);
+  j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
+  j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
+  j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
+  j.Add("epochs", s.epochs).Add("seed", static_cast<long long>(s.seed)).Add("threads", s.threads);
+  j.Add("eval_every", s.eval_every).Add("metrics", s.metrics);
+  return j.Str();
+}
+
+/// Evaluates the trainer's inference embeddings (metrics + effective rank) every N epochs, prints
+/// one line per evaluation and appends one JSON object per evaluation to the log.
+class Reporter {
+ public:
+  Reporter(const ds::Evaluator& evaluator, Index every, std::ostream* json, bool quiet)
+      : evaluator_(evaluator), every_(every), json_(json), quiet_(quiet) {}
+
+  struct Point {
+    Index epoch;
+    double erank;
+    ds::EvalResult result;
+  };
+
+  template <class T>
+  bool OnEpochEnd(T& trainer, const ds::TrainingState& s) {
+    if (every_ > 0 && s.epoch % every_ == 0) Report(trainer, s);
+    return false;
+  }
+
+  /// Evaluates the current tables as epoch `s.epoch` (also used after training ends).
+  template <class T>
+  const Point& Report(T& trainer, const ds::TrainingState& s, bool final_line = false) {
+    ds::RowMatrix<Scalar> U, I;
+    trainer.Encoder().InferenceEmbeddings(U, I);
+    Point p{s.epoch, ds::EffectiveRank(ds::StackedSingularValues(U, I)), evaluator_.Evaluate(U, I)};
+    if (json_ && !final_line) {
+      JsonLine j;
+      j.Add("epoch", static_cast<long long>(s.epoch)).Add("loss", s.epoch_loss);
+      j.Add("train_seconds", s.train_seconds).Add("erank", p.erank);
+      for (const auto& [name, value] : p.result.metrics) j.Add(name, value);
+      j.Add("eval_seconds", p.result.seconds);
+      *json_ << j.Str() << std::endl;
+    }
+    if (!quiet_) {
+      std::cout << (final_line ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
+                << std::setprecision(5) << s.epoch_loss << "  erank " << std::setprecision(4)
+                << p.erank;
+      for (const auto& [name, value] : p.result.metrics)
+        if (name.find("@") != std::string::npos && name.rfind("coverage", 0) != 0)
+          std::cout << "  " << name << " " << std::fixed << std::setprecision(4) << value
+                    << std::defaultfloat;
+      std::cout << "  (train " << std::setprecision(3) << s.train_seconds << " s)" << std::endl;
+    }
+    history_.push_back(std::move(p));
+    return history_.back();
+  }
+
+  const std::vector<Point>& History() const { return history_; }
+
+ private:
+  const ds::Evaluator& evaluator_;
+  Index every_;
+  std::ostream* json_;
+  bool quiet_;
+  std::vector<Point> history_;
+};
+
+ds::EvalMode ModeOf(const std::string& metrics) {
+  if (metrics == "paper") return ds::EvalMode::Paper;
+  if (metrics == "both") return ds::EvalMode::Both;
+  return ds::EvalMode::Standard;
+}
+
+std::vector<Index> Cutoffs(const Settings& s) {
+  return std::vector<Index>(s.topk.begin(), s.topk.end());
+}
+
+std::map<std::string, std::string> Hyperparameters(const Settings& s) {
+  std::map<std::string, std::string> h;
+  h["settings_json"] = SettingsJson(s);
+  h["filter"] = s.filter;
+  h["loss"] = s.loss;
+  h["layers"] = std::to_string(s.layers);
+  h["layer_weights"] = s.layer_weights;
+  return h;
+}
+
+/// Trains `trainer` with the CLI's callbacks and writes every requested output.
+template <class T>
+int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
+                   std::chrono::steady_clock::time_point start) {
+  std::unique_ptr<std::ofstream> json;
+  if (!s.json.empty()) {
+    json = std::make_unique<std::ofstream>(s.json);
+    if (!*json) throw std::runtime_error("cannot open --json file '" + s.json + "' for writing");
+  }
+  ds::EvalOptions eval_options;
+  eval_options.ks = Cutoffs(s);
+  eval_options.mode = ModeOf(s.metrics);
+  const ds::Evaluator evaluator(data.train, data.test_pairs, eval_options);
+  Reporter reporter(evaluator, s.eval_every, json.get(), s.quiet);
+
+  ds::ProgressBar progress;
+  ds::DivergenceGuard guard;
+  ds::TrainingState state;
+  std::optional<ds::Evaluator> stop_evaluator;
+  if (!s.early_stop.empty()) {
+    ds::EvalOptions stop_options;
+    stop_options.ks = Cutoffs(s);
+    stop_options.mode = ModeOf(s.metrics);
+    if (data.valid) {
+      stop_evaluator.emplace(data.train, data.valid_pairs, stop_options);
+    } else {
+      std::cerr << "directspec-train: no validation set; early stopping watches the test set\n";
+      stop_evaluator.emplace(data.train, data.test_pairs, stop_options);
+    }
+    ds::EarlyStopping stopper(*stop_evaluator,
+                              {.metric = s.early_stop,
+                               .patience = s.patience,
+                               .every = std::max(1, s.eval_every)});
+    // Early stopping restores the best tables in OnTrainEnd, before the final report below.
+    state = s.quiet ? trainer.Train(data.train, guard, stopper, reporter)
+                    : trainer.Train(data.train, progress, guard, stopper, reporter);
+    if (!s.quiet && stopper.BestEpoch() >= 0)
+      std::cout << "early stopping: best " << s.early_stop << " " << stopper.BestValue()
+                << " at epoch " << stopper.BestEpoch() << "\n";
+  } else {
+    state = s.quiet ? trainer.Train(data.train, guard, reporter)
+                    : trainer.Train(data.train, progress, guard, reporter);
+  }
+
+  const auto& final_point = reporter.Report(trainer, state, true);
+  ds::RowMatrix<Scalar> U, I;
+  trainer.Encoder().InferenceEmbeddings(U, I);
+  if (json) {
+    JsonLine j;
+    j.Add("final", true).Add("epoch", static_cast<long long>(state.epoch));
+    j.Add("loss", state.epoch_loss).Add("train_seconds", state.train_seconds);
+    j.Add("erank", final_point.erank);
+    for (const auto& [name, value] : final_point.result.metrics) j.Add(name, value);
+    j.AddRaw("settings", SettingsJson(s));
+    j.Add("users", static_cast<long long>(data.Users())).Add("items", static_cast<long long>(data.Items()));
+    j.Add("total_seconds",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    j.Add("peak_memory_mb", PeakResidentMegabytes());
+    *json << j.Str() << std::endl;
+  }
+  if (!s.save_model.empty()) {
+    ds::ModelMetadata meta;
+    meta.encoder = s.model;
+    meta.hyperparameters = Hyperparameters(s);
+    if (data.ids) {
+      meta.user_ids = data.ids->users.RawIds();
+      meta.item_ids = data.ids->items.RawIds();
+    }
+    ds::SaveModel(s.save_model, U, I, meta);
+    if (!s.quiet) std::cout << "saved model to " << s.save_model << "\n";
+  }
+  if (!s.export_npy.empty()) {
+    std::filesystem::create_directories(s.export_npy);
+    ds::ExportNpy(s.export_npy, U, I);
+    if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
+  }
+  if (!s.spectrum_svg.empty()) {
+    const std::vector<ds::NamedSpectrum> spectra{
+        {s.model + " + " + s.filter, ds::StackedSingularValues(U, I)}};
+    ds::PlotOptions plot;
+    plot.title = "Singular values of the stacked embeddings (normalised)";
+    plot.x_label = "index";
+    plot.y_label = "sigma / sigma_max";
+    ds::WriteSvgFile(s.spectrum_svg, ds::SpectrumChartSvg(spectra, plot));
+    if (!s.quiet) std::cout << "wrote " << s.spectrum_svg << "\n";
+  }
+  if (!s.recommend_out.empty()) {
+    std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
+    std::iota(users.begin(), users.end(), 0);
+    const auto lists = ds::RecommendMany(U, I, data.train, users, s.k);
+    std::vector<std::string> user_ids, item_ids;
+    if (data.ids) {
+      user_ids = data.ids->users.RawIds();
+      item_ids = data.ids->items.RawIds();
+    }
+    ds::WriteRecommendationsCsv(s.recommend_out, users, lists, user_ids, item_ids);
+    if (!s.quiet) std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
+  }
+  return 0;
+}
+
+template <class Encoder, class Loss, class Sampler>
+int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, const ds::Dataset& data,
+            std::chrono::steady_clock::time_point start) {
+  using Filter = ds::cli::AnyFilter<Scalar>;
+  using Optimizer = ds::cli::AnyOptimizer<Scalar>;
+  using T = ds::Trainer<Encoder, Filter, Loss, Sampler, Optimizer>;
+  typename T::Options o;
+  o.epochs = s.epochs;
+  o.batch_size = s.batch;
+  o.seed = s.seed;
+  o.threads = s.threads;
+  o.normalize_rows = s.normalize;
+  o.shrink = s.shrink;
+  o.layer0_l2 = s.weight_decay;
+  o.user_filter = o.item_filter = {.kind = s.filter,
+                                   .alpha = static_cast<Scalar>(s.alpha),
+                                   .tau = static_cast<Scalar>(s.tau),
+                                   .tau0 = static_cast<Scalar>(s.tau0),
+                                   .tau1 = static_cast<Scalar>(s.tau1)};
+  auto optimizer = s.optimizer == "adam" ? Optimizer::Adam(s.lr, s.lr_decay)
+                                         : Optimizer::Sgd(s.lr, s.lr_decay);
+  T trainer(o, std::move(encoder), std::move(loss), std::move(sampler), std::move(optimizer));
+  return TrainAndReport(trainer, s, data, start);
+}
+
+template <class Encoder>
+int DispatchLoss(Encoder encoder, const Settings& s, const ds::Dataset& data,
+                 std::chrono::steady_clock::time_point start) {
+  const auto reg = static_cast<Scalar>(s.reg);
+  const ds::UserThenPositive<> positives;
+  if (s.loss == "bpr") {
+    const ds::UserThenPositive<ds::UniformNegatives> sampler(
+        ds::UniformNegatives({.per_positive = s.negatives}));
+    return RunWith(std::move(encoder), ds::WithOutputL2<ds::BprLoss<Scalar>>({.reg = reg}), sampler,
+                   s, data, start);
+  }
+  if (s.loss == "directau") {
+    using L = ds::DirectAuLoss<Scalar>;
+    return RunWith(std::move(encoder),
+                   ds::WithOutputL2<L>({.reg = reg}, L({.gamma = static_cast<Scalar>(s.gamma)})),
+                   positives, s, data, start);
+  }
+  if (s.loss == "ssm") {
+    using L = ds::SampledSoftmaxLoss<Scalar>;
+    return RunWith(std::move(encoder),
+                   ds::WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<Scalar>(s.temperature)})),
+                   positives, s, data, start);
+  }
+  return RunWith(std::move(encoder), ds::WithOutputL2<ds::LogLoss<Scalar>>({.reg = reg}), positives, s,
+                 data, start);
+}
+
+int Run(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return 0;
+    }
+    if (a == "--list-presets") {
+      for (const auto& [name, preset] : ds::cli::Presets()) {
+        std::cout << name << "  " << preset.description << "\n   ";
+        for (const auto& [flag, value] : preset.flags) std::cout << " " << flag << (value.empty() ? "" : " " + value);
+        std::cout << "\n";
+      }
+      return 0;
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Settings s = ds::cli::ParseSettings(args);
+#if defined(_OPENMP)
+  if (s.threads > 0) omp_set_num_threads(s.threads);
+#endif
+  const ds::Dataset data = LoadData(s);
+  if (!s.quiet) {
+    std::cout << data.report.Summary() << "\n";
+    std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "
+              << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
+              << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << "\n";
+  }
+  if (data.test_pairs.empty()) throw std::runtime_error("the test set is empty: nothing to evaluate");
+  if (s.model == "lightgcn") {
+    return DispatchLoss(ds::LightGCN<Scalar>({.dim = s.dim,
+                                              .layers = s.layers,
+                                              .layer_weights = s.layer_weights == "mean"
+                                                                   ? ds::LayerWeights::kMean
+                                                                   : ds::LayerWeights::kSum}),
+                        s, data, start);
+  }
+  return DispatchLoss(ds::MF<Scalar>({.dim = s.dim}), s, data, start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const ds::cli::UsageError& e) {
+    std::cerr << "directspec-train: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "directspec-train: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,12 @@
+// Umbrella header for the data layer: interactions (CSR), id maps, parsers, datasets and their
+// load report, splits, the synthetic generator and the writers.
+#pragma once
+
+#include "directspec/data/data_error.hpp"
+#include "directspec/data/dataset.hpp"
+#include "directspec/data/id_map.hpp"
+#include "directspec/data/interactions.hpp"
+#include "directspec/data/parse.hpp"
+#include "directspec/data/split.hpp"
+#include "directspec/data/synthetic.hpp"
+#include "directspec/data/write.hpp"

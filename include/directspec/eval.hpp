@@ -1,0 +1,11 @@
+// Umbrella header of the evaluation layer: full-ranking metrics (Evaluator, EvalResult), top-K
+// selection, recommendations, spectrum diagnostics, SVG plots and the training callbacks.
+#pragma once
+
+#include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/eval_result.hpp"
+#include "directspec/eval/evaluator.hpp"
+#include "directspec/eval/recommend.hpp"
+#include "directspec/eval/spectrum.hpp"
+#include "directspec/eval/svg_plot.hpp"
+#include "directspec/eval/topk.hpp"

@@ -1,0 +1,263 @@
+// Sparse-times-dense products with the normalised adjacency Â (graph/normalized_adjacency.hpp),
+// the kernels of LightGCN propagation (models/propagation.hpp): whole-graph Y = γ Â X + β B,
+// the same restricted to a list of rows (pull), and a scatter (push) from a list of source rows.
+// X, B, Y are row-major with one row per node, so each non-zero reads one contiguous row.
+//
+// Threads: OpenMP when compiled with it (`#ifdef _OPENMP`), otherwise serial. Every output row
+// is summed in the same order whatever the thread count, so results are bitwise identical for
+// 1, 2 or more threads.
+#pragma once
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <span>
+
+#include "directspec/core/types.hpp"
+#include "directspec/graph/normalized_adjacency.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace directspec {
+
+/// Restricts a row-restricted product to the columns c with stamps[c] == value, i.e. multiplies
+/// by an X that is zero outside a node set without zeroing X: the caller stamps the set's nodes
+/// in a per-node array and bumps `value` for the next set. Null `stamps`: every column.
+struct ColumnMask {
+  const std::uint32_t* stamps = nullptr;
+  std::uint32_t value = 0;
+};
+
+/// Where a row-restricted product writes row rows[k]: at row k of Y (a compact |rows| x d
+/// block) or at row rows[k] of an n+m row Y (rows outside the list are left untouched).
+enum class RowOutput { kCompact, kByNode };
+
+namespace detail {
+
+/// Below this many multiply-adds a product runs on one thread: a parallel region costs a few
+/// microseconds, more than a small product.
+inline constexpr std::int64_t kParallelMultiplyAdds = 1 << 16;
+
+inline int ThreadCount() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+inline int ThreadId() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+/// First node of part `part` out of `parts` in a static partition of all nodes balanced by
+/// non-zeros (plus one per row, for the per-row overhead and for zero-degree rows).
+inline Index BalancedBoundary(std::span<const std::int64_t> offsets, int part, int parts) {
+  const Index rows = static_cast<Index>(offsets.size()) - 1;
+  if (part <= 0) return 0;
+  if (part >= parts) return rows;
+  const std::int64_t total = offsets[static_cast<std::size_t>(rows)] + rows;
+  const std::int64_t target = total / parts * part + (total % parts) * part / parts;
+  // Smallest r with offsets[r] + r >= target (a monotone sequence).
+  Index lo = 0, hi = rows;
+  while (lo < hi) {
+    const Index mid = lo + (hi - lo) / 2;
+    if (offsets[static_cast<std::size_t>(mid)] + mid < target)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/// Prefetch distance (in non-zeros) of the pull kernels: each non-zero reads a random row, so
+/// requesting a few rows ahead keeps several cache misses in flight.
+inline constexpr std::size_t kPrefetchAhead = 4;
+
+template <class S>
+inline void PrefetchRow(const S* row, Index d) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (Index byte = 0; byte < d * static_cast<Index>(sizeof(S)); byte += 64)
+    __builtin_prefetch(p + byte);
+}
+
+/// y += sum_k (gamma * vals[k]) * X[cols[k]] over `count` entries.
+template <class S>
+inline void AccumulateRows(const Id* cols, const S* vals, std::size_t count, S gamma, const S* X,
+                           S* y, Index d) {
+  using RowMap = Eigen::Map<Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  using ConstRowMap = Eigen::Map<const Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  RowMap out(y, d);
+  for (std::size_t k = 0; k < count; ++k) {
+    if (k + kPrefetchAhead < count)
+      PrefetchRow(X + static_cast<Index>(cols[k + kPrefetchAhead]) * d, d);
+    out.noalias() += (gamma * vals[k]) * ConstRowMap(X + static_cast<Index>(cols[k]) * d, d);
+  }
+}
+
+/// y = beta * b + gamma * sum_c Â_rc x_c for one row r (b may be null; with a mask, only the
+/// columns it admits).
+template <class S, bool kMasked = false>
+inline void PullRow(const NormalizedAdjacency<S>& A, Index r, S gamma, const S* X, S beta,
+                    const S* B, S* y, Index d, ColumnMask mask = {}) {
+  using RowMap = Eigen::Map<Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  using ConstRowMap = Eigen::Map<const Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  RowMap out(y, d);
+  if (B != nullptr && beta != S(0))
+    out = beta * ConstRowMap(B + r * d, d);
+  else
+    out.setZero();
+  const auto cols = A.Neighbours(r);
+  const auto vals = A.Weights(r);
+  if constexpr (!kMasked) {
+    AccumulateRows(cols.data(), vals.data(), cols.size(), gamma, X, y, d);
+  } else {
+    // Admitted columns are compacted branch-free, a chunk at a time, before the multiply-adds:
+    // a data-dependent branch per non-zero mispredicts whenever the set is neither tiny nor
+    // nearly everything.
+    constexpr std::size_t kChunk = 64;
+    Id kept_cols[kChunk];
+    S kept_vals[kChunk];
+    for (std::size_t begin = 0; begin < cols.size(); begin += kChunk) {
+      const std::size_t end = std::min(cols.size(), begin + kChunk);
+      std::size_t kept = 0;
+      for (std::size_t k = begin; k < end; ++k) {
+        kept_cols[kept] = cols[k];
+        kept_vals[kept] = vals[k];
+        kept += mask.stamps[cols[k]] == mask.value ? 1 : 0;
+      }
+      AccumulateRows(kept_cols, kept_vals, kept, gamma, X, y, d);
+    }
+  }
+}
+
+}  // namespace detail
+
+/// Y = gamma * Â X + beta * B for all n + m rows (B may be null: Y = gamma Â X). X, B and Y are
+/// (n+m) x d; Y is resized if needed and must not alias X or B. Rows are split statically
+/// between threads, each part holding about the same number of non-zeros.
+template <class S>
+void MultiplyAdd(const NormalizedAdjacency<S>& A, S gamma, const RowMatrix<S>& X, S beta,
+                 const RowMatrix<S>* B, RowMatrix<S>& Y) {
+  const Index nodes = A.Nodes();
+  const Index d = X.cols();
+  assert(X.rows() == nodes);
+  assert(B == nullptr || (B->rows() == nodes && B->cols() == d));
+  assert(&Y != &X && &Y != B);
+  Y.resize(nodes, d);
+  const S* x = X.data();
+  const S* b = B == nullptr ? nullptr : B->data();
+  S* y = Y.data();
+  [[maybe_unused]] const bool parallel =
+      static_cast<std::int64_t>(A.Nnz()) * d >= detail::kParallelMultiplyAdds;
+#ifdef _OPENMP
+#pragma omp parallel if (parallel)
+#endif
+  {
+    const int parts = detail::ThreadCount();
+    const int part = detail::ThreadId();
+    const Index lo = detail::BalancedBoundary(A.Offsets(), part, parts);
+    const Index hi = detail::BalancedBoundary(A.Offsets(), part + 1, parts);
+    for (Index r = lo; r < hi; ++r) detail::PullRow(A, r, gamma, x, beta, b, y + r * d, d);
+  }
+}
+
+/// Y = Â X for all rows.
+template <class S>
+void Multiply(const NormalizedAdjacency<S>& A, const RowMatrix<S>& X, RowMatrix<S>& Y) {
+  MultiplyAdd<S>(A, S(1), X, S(0), nullptr, Y);
+}
+
+/// Row-restricted pull: for each k, row r = rows[k] of (gamma Â X + beta B) is written to Y at
+/// row k (kCompact; Y is resized to |rows| x d) or at row r (kByNode; Y must already be
+/// (n+m) x d). X and B are indexed by node and are read only on the neighbours of `rows`
+/// admitted by `mask` (X) and on `rows` themselves (B), so they need be valid only there.
+template <class S>
+void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, S gamma,
+                     const RowMatrix<S>& X, S beta, const RowMatrix<S>* B, RowMatrix<S>& Y,
+                     RowOutput output, ColumnMask mask = {}) {
+  const Index d = X.cols();
+  const Index count = static_cast<Index>(rows.size());
+  assert(&Y != &X && &Y != B);
+  if (output == RowOutput::kCompact)
+    Y.resize(count, d);
+  else
+    assert(Y.rows() == A.Nodes() && Y.cols() == d);
+  const S* x = X.data();
+  const S* b = B == nullptr ? nullptr : B->data();
+  S* y = Y.data();
+  const bool compact = output == RowOutput::kCompact;
+  // Work estimate without a pass over the rows: average degree times row count.
+  [[maybe_unused]] const bool parallel =
+      A.Nodes() > 0 && count * (A.Nnz() / A.Nodes() + 1) * d >= detail::kParallelMultiplyAdds;
+  // Each row is independent, so a dynamic schedule balances skewed degrees without changing
+  // any result.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 16) if (parallel)
+#endif
+  for (Index k = 0; k < count; ++k) {
+    const Index r = rows[static_cast<std::size_t>(k)];
+    S* out = y + (compact ? k : r) * d;
+    if (mask.stamps != nullptr)
+      detail::PullRow<S, true>(A, r, gamma, x, beta, b, out, d, mask);
+    else
+      detail::PullRow<S, false>(A, r, gamma, x, beta, b, out, d);
+  }
+}
+
+/// Scatter (push) from source rows: for each s in `sources` and each neighbour r of s,
+/// Y[row(r)] += gamma * Â_rs * X[s], with row(r) = position[r] (a compact output; every
+/// neighbour must have position >= 0) or r when `position` is null. Because Â is symmetric
+/// this is the product Â X for an X that is zero outside `sources`, at a cost of the sources'
+/// non-zeros only. Threads own disjoint node ranges of the output, so each output row
+/// receives its terms in the order of `sources` whatever the thread count.
+template <class S>
+void ScatterAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> sources, S gamma,
+                    const RowMatrix<S>& X, RowMatrix<S>& Y, const Id* position = nullptr) {
+  using RowMap = Eigen::Map<Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  using ConstRowMap = Eigen::Map<const Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+  const Index d = X.cols();
+  assert(&Y != &X && Y.cols() == d);
+  assert(position != nullptr || Y.rows() == A.Nodes());
+  const S* x = X.data();
+  S* y = Y.data();
+  [[maybe_unused]] const bool parallel =
+      A.Nodes() > 0 && static_cast<Index>(sources.size()) * (A.Nnz() / A.Nodes() + 1) * d >=
+                           detail::kParallelMultiplyAdds;
+#ifdef _OPENMP
+#pragma omp parallel if (parallel)
+#endif
+  {
+    const int parts = detail::ThreadCount();
+    const int part = detail::ThreadId();
+    const Id lo = static_cast<Id>(detail::BalancedBoundary(A.Offsets(), part, parts));
+    const Id hi = static_cast<Id>(detail::BalancedBoundary(A.Offsets(), part + 1, parts));
+    for (const Id s : sources) {
+      const auto cols = A.Neighbours(s);
+      const auto vals = A.Weights(s);
+      std::size_t begin = 0, end = cols.size();
+      if (parts > 1) {
+        // Columns are sorted: this thread's targets form one contiguous run.
+        begin =
+            static_cast<std::size_t>(std::lower_bound(cols.begin(), cols.end(), lo) - cols.begin());
+        end = static_cast<std::size_t>(std::lower_bound(cols.begin() + begin, cols.end(), hi) -
+                                       cols.begin());
+      }
+      if (begin == end) continue;
+      const ConstRowMap xs(x + static_cast<Index>(s) * d, d);
+      for (std::size_t k = begin; k < end; ++k) {
+        const Index r = position == nullptr ? cols[k] : position[cols[k]];
+        assert(r >= 0 && r < Y.rows());
+        RowMap(y + r * d, d).noalias() += (gamma * vals[k]) * xs;
+      }
+    }
+  }
+}
+
+}  // namespace directspec

@@ -1,0 +1,342 @@
+// Model files: trained embeddings (inference tables U: n x d, I: m x d) with their metadata —
+// encoder kind, hyperparameters, raw id maps — in one little-endian binary file with a CRC-32,
+// written atomically. This is how a trained model leaves the trainer and comes back for
+// evaluation or serving. Byte layout, versioning and error handling: docs/model-files.md.
+//
+// Parsing treats the bytes as hostile (the loader is fuzzed): every length is checked against the
+// bytes that remain before anything is allocated, and sizes are multiplied with overflow checks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "directspec/core/types.hpp"
+#include "directspec/io/file_io.hpp"
+
+namespace directspec {
+
+/// Format constants of model files.
+struct ModelFormat {
+  /// "\x89DSPM\r\n\x1a": a non-ASCII first byte and CR LF / EOF bytes reveal text-mode mangling.
+  static constexpr std::array<std::uint8_t, 8> kMagic{0x89, 'D', 'S', 'P', 'M', '\r', '\n', 0x1A};
+  static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::size_t kHeaderBytes = 48;
+  static constexpr std::size_t kTrailerBytes = 4;  // CRC-32
+  static constexpr std::uint32_t kFloat32 = 1;
+  static constexpr std::uint32_t kFloat64 = 2;
+};
+
+/// Everything stored besides the tables.
+struct ModelMetadata {
+  std::string encoder;                                 // e.g. "mf", "lightgcn"
+  std::map<std::string, std::string> hyperparameters;  // e.g. {"lr", "180"}, {"tau", "3"}
+  std::vector<std::string> user_ids;                   // raw id of dense user u, or empty
+  std::vector<std::string> item_ids;                   // raw id of dense item i, or empty
+
+  bool operator==(const ModelMetadata&) const = default;
+};
+
+/// A loaded model.
+template <class S>
+struct Model {
+  RowMatrix<S> users;  // n x d
+  RowMatrix<S> items;  // m x d
+  ModelMetadata metadata;
+};
+
+/// Header and metadata of a model file, without the tables (ParseModelInfo).
+struct ModelInfo {
+  std::uint32_t version = 0;
+  std::uint32_t scalar = 0;  // ModelFormat::kFloat32 or kFloat64
+  std::uint64_t users = 0, items = 0, dim = 0;
+  ModelMetadata metadata;
+  std::size_t table_offset = 0;  // where U starts
+
+  std::string ScalarName() const { return scalar == ModelFormat::kFloat32 ? "float32" : "float64"; }
+};
+
+struct ModelParseOptions {
+  /// Verify the CRC-32 before parsing. Only a fuzzer that wants to reach the structural checks
+  /// with random bytes turns it off.
+  bool verify_checksum = true;
+};
+
+namespace model_detail {
+
+template <class S>
+constexpr std::uint32_t ScalarCode() {
+  static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>,
+                "model files store float or double tables");
+  return std::is_same_v<S, float> ? ModelFormat::kFloat32 : ModelFormat::kFloat64;
+}
+
+inline const char* ScalarName(std::uint32_t code) {
+  return code == ModelFormat::kFloat32   ? "float32"
+         : code == ModelFormat::kFloat64 ? "float64"
+                                         : "?";
+}
+
+inline void PutString(std::vector<std::byte>& out, std::string_view s, const char* what) {
+  if (s.size() > 0xFFFFFFFFu)
+    throw std::length_error(std::string("SaveModel: ") + what + " longer than 4 GiB");
+  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  out.insert(out.end(), p, p + s.size());
+}
+
+// Header + metadata (+ zero padding to 8 bytes), given the total file size.
+template <class S>
+std::vector<std::byte> HeaderAndMetadata(Index n, Index m, Index d, const ModelMetadata& meta,
+                                         std::uint64_t& total_size) {
+  std::vector<std::byte> meta_bytes;
+  PutString(meta_bytes, meta.encoder, "encoder name");
+  PutLE<std::uint32_t>(meta_bytes, static_cast<std::uint32_t>(meta.hyperparameters.size()));
+  for (const auto& [k, v] : meta.hyperparameters) {
+    PutString(meta_bytes, k, "hyperparameter name");
+    PutString(meta_bytes, v, "hyperparameter value");
+  }
+  PutLE<std::uint64_t>(meta_bytes, meta.user_ids.size());
+  for (const auto& s : meta.user_ids) PutString(meta_bytes, s, "user id");
+  PutLE<std::uint64_t>(meta_bytes, meta.item_ids.size());
+  for (const auto& s : meta.item_ids) PutString(meta_bytes, s, "item id");
+  while ((ModelFormat::kHeaderBytes + meta_bytes.size()) % 8 != 0)
+    meta_bytes.push_back(std::byte{0});
+
+  total_size = ModelFormat::kHeaderBytes + meta_bytes.size() +
+               static_cast<std::uint64_t>(n + m) * static_cast<std::uint64_t>(d) * sizeof(S) +
+               ModelFormat::kTrailerBytes;
+  std::vector<std::byte> out;
+  out.reserve(ModelFormat::kHeaderBytes + meta_bytes.size());
+  for (auto b : ModelFormat::kMagic) out.push_back(static_cast<std::byte>(b));
+  PutLE<std::uint32_t>(out, ModelFormat::kVersion);
+  PutLE<std::uint32_t>(out, ScalarCode<S>());
+  PutLE<std::uint64_t>(out, total_size);
+  PutLE<std::uint64_t>(out, static_cast<std::uint64_t>(n));
+  PutLE<std::uint64_t>(out, static_cast<std::uint64_t>(m));
+  PutLE<std::uint64_t>(out, static_cast<std::uint64_t>(d));
+  out.insert(out.end(), meta_bytes.begin(), meta_bytes.end());
+  return out;
+}
+
+template <class S>
+void CheckTables(const RowMatrix<S>& U, const RowMatrix<S>& I, const ModelMetadata& meta,
+                 const std::string& where) {
+  if (U.cols() != I.cols())
+    throw std::invalid_argument(where + ": U has " + std::to_string(U.cols()) +
+                                " columns but I has " + std::to_string(I.cols()));
+  if (!meta.user_ids.empty() && static_cast<Index>(meta.user_ids.size()) != U.rows())
+    throw std::invalid_argument(where + ": " + std::to_string(meta.user_ids.size()) +
+                                " user ids for " + std::to_string(U.rows()) + " users");
+  if (!meta.item_ids.empty() && static_cast<Index>(meta.item_ids.size()) != I.rows())
+    throw std::invalid_argument(where + ": " + std::to_string(meta.item_ids.size()) +
+                                " item ids for " + std::to_string(I.rows()) + " items");
+}
+
+// Streams the whole file into `sink(std::span<const std::byte>)`, CRC last.
+template <class S, class Sink>
+void WriteModel(const RowMatrix<S>& U, const RowMatrix<S>& I, const ModelMetadata& meta,
+                Sink&& sink) {
+  std::uint64_t total = 0;
+  const auto head = HeaderAndMetadata<S>(U.rows(), I.rows(), U.cols(), meta, total);
+  std::uint32_t crc = Crc32(head);
+  sink(std::span<const std::byte>(head));
+  std::vector<std::byte> chunk;
+  for (const RowMatrix<S>* table : {&U, &I}) {
+    const std::size_t count = static_cast<std::size_t>(table->size());
+    constexpr std::size_t kChunk = (std::size_t{1} << 20) / sizeof(S);
+    for (std::size_t k = 0; k < count; k += kChunk) {
+      const std::size_t len = std::min(kChunk, count - k);
+      chunk.resize(len * sizeof(S));
+      ScalarsToLE(table->data() + k, len, chunk.data());
+      crc = Crc32(chunk, crc);
+      sink(std::span<const std::byte>(chunk));
+    }
+  }
+  std::vector<std::byte> trailer;
+  PutLE<std::uint32_t>(trailer, crc);
+  sink(std::span<const std::byte>(trailer));
+}
+
+inline std::uint64_t CheckedMul(std::uint64_t a, std::uint64_t b, ByteReader& r, const char* what) {
+  std::uint64_t out = 0;
+  if (__builtin_mul_overflow(a, b, &out))
+    r.Fail(std::string("implausible size: ") + what + " overflows 64 bits (" + std::to_string(a) +
+           " x " + std::to_string(b) + ")");
+  return out;
+}
+
+}  // namespace model_detail
+
+/// The model file bytes in memory.
+template <class S>
+std::vector<std::byte> SerializeModel(const RowMatrix<S>& U, const RowMatrix<S>& I,
+                                      const ModelMetadata& meta = {}) {
+  model_detail::CheckTables(U, I, meta, "SerializeModel");
+  std::vector<std::byte> out;
+  model_detail::WriteModel(
+      U, I, meta, [&](std::span<const std::byte> b) { out.insert(out.end(), b.begin(), b.end()); });
+  return out;
+}
+
+/// Saves U, I and metadata to `path` atomically: a failure leaves any previous file intact.
+///
+///   ModelMetadata meta{"mf", {{"lr", "180"}, {"epochs", "300"}}, {}, {}};
+///   SaveModel("citeulike-mf.dspm", U, I, meta);
+///   Model<float> back = LoadModel<float>("citeulike-mf.dspm");
+template <class S>
+void SaveModel(const std::filesystem::path& path, const RowMatrix<S>& U, const RowMatrix<S>& I,
+               const ModelMetadata& meta = {}, const AtomicWriteOptions& options = {}) {
+  model_detail::CheckTables(U, I, meta, path.string());
+  AtomicFileWriter w(path, options);
+  model_detail::WriteModel(U, I, meta, [&](std::span<const std::byte> b) { w.Write(b); });
+  w.Commit();
+}
+
+/// Validates the envelope (size, magic, version, declared size, checksum) and parses header and
+/// metadata. `source` names the file in error messages.
+inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string source = "<memory>",
+                                const ModelParseOptions& options = {}) {
+  ByteReader r(bytes, std::move(source));
+  if (bytes.empty()) r.Fail("empty file (0 bytes), not a directspec model file");
+  if (bytes.size() < ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes)
+    r.Fail("truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the " +
+           std::to_string(ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes) +
+           "-byte minimum of a directspec model file");
+  const auto magic = r.Take(8, "magic");
+  for (std::size_t k = 0; k < 8; ++k)
+    if (magic[k] != static_cast<std::byte>(ModelFormat::kMagic[k]))
+      throw IoError(r.Source(), static_cast<std::int64_t>(k),
+                    "not a directspec model file (bad magic number)");
+  ModelInfo info;
+  info.version = r.ReadLE<std::uint32_t>("format version");
+  if (info.version != ModelFormat::kVersion)
+    throw IoError(r.Source(), 8,
+                  "unsupported format version " + std::to_string(info.version) +
+                      " (this library reads version " + std::to_string(ModelFormat::kVersion) +
+                      ")");
+  info.scalar = r.ReadLE<std::uint32_t>("scalar type");
+  const auto declared = r.ReadLE<std::uint64_t>("file size");
+  if (declared != bytes.size())
+    throw IoError(r.Source(), 16,
+                  (declared > bytes.size() ? "truncated: header declares "
+                                           : "trailing data: header declares ") +
+                      std::to_string(declared) + " bytes but the file has " +
+                      std::to_string(bytes.size()));
+  if (options.verify_checksum) {
+    const auto payload = bytes.first(bytes.size() - ModelFormat::kTrailerBytes);
+    ByteReader tail(bytes.last(ModelFormat::kTrailerBytes), r.Source());
+    const auto stored = tail.ReadLE<std::uint32_t>("checksum");
+    const auto computed = Crc32(payload);
+    if (stored != computed) {
+      char buf[96];
+      std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x): corrupted",
+                    stored, computed);
+      throw IoError(r.Source(), static_cast<std::int64_t>(payload.size()), buf);
+    }
+  }
+  if (info.scalar != ModelFormat::kFloat32 && info.scalar != ModelFormat::kFloat64)
+    throw IoError(
+        r.Source(), 12,
+        "unknown scalar type code " + std::to_string(info.scalar) + " (1 = float32, 2 = float64)");
+  info.users = r.ReadLE<std::uint64_t>("user count");
+  info.items = r.ReadLE<std::uint64_t>("item count");
+  info.dim = r.ReadLE<std::uint64_t>("dimension");
+  constexpr std::uint64_t kMaxIndex = static_cast<std::uint64_t>(std::numeric_limits<Index>::max());
+  if (info.users > kMaxIndex || info.items > kMaxIndex || info.dim > kMaxIndex)
+    throw IoError(r.Source(), 24,
+                  "implausible table shape " + std::to_string(info.users) + ", " +
+                      std::to_string(info.items) + ", " + std::to_string(info.dim));
+  auto& meta = info.metadata;
+  meta.encoder = r.ReadString("encoder name");
+  const auto hp = r.ReadLE<std::uint32_t>("hyperparameter count");
+  if (hp > r.Remaining() / 8) r.Fail("implausible hyperparameter count " + std::to_string(hp));
+  for (std::uint32_t k = 0; k < hp; ++k) {
+    std::string key = r.ReadString("hyperparameter name");
+    std::string value = r.ReadString("hyperparameter value");
+    if (!meta.hyperparameters.emplace(std::move(key), std::move(value)).second)
+      r.Fail("duplicate hyperparameter name");
+  }
+  auto read_ids = [&](std::vector<std::string>& ids, std::uint64_t expected, const char* what) {
+    const auto count = r.ReadLE<std::uint64_t>(what);
+    if (count != 0 && count != expected)
+      r.Fail(std::string(what) + " " + std::to_string(count) + " is neither 0 nor the table's " +
+             std::to_string(expected) + " rows");
+    if (count > r.Remaining() / 4)
+      r.Fail(std::string("implausible ") + what + " " + std::to_string(count));
+    ids.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t k = 0; k < count; ++k) ids.push_back(r.ReadString("raw id"));
+  };
+  read_ids(meta.user_ids, info.users, "user id count");
+  read_ids(meta.item_ids, info.items, "item id count");
+  while (r.Offset() % 8 != 0) {
+    if (r.Take(1, "padding")[0] != std::byte{0}) r.Fail("non-zero padding byte");
+  }
+  info.table_offset = r.Offset();
+  const std::uint64_t width = info.scalar == ModelFormat::kFloat32 ? 4 : 8;
+  const std::uint64_t rows = info.users + info.items;  // both <= 2^63, no overflow
+  const std::uint64_t table_bytes = model_detail::CheckedMul(
+      model_detail::CheckedMul(rows, info.dim, r, "rows x dimension"), width, r, "table bytes");
+  const std::uint64_t left = r.Remaining();  // tables + CRC
+  const std::uint64_t room =
+      left >= ModelFormat::kTrailerBytes ? left - ModelFormat::kTrailerBytes : 0;
+  const std::string shape = std::to_string(info.users) + "+" + std::to_string(info.items) + " x " +
+                            std::to_string(info.dim);
+  if (table_bytes > room)
+    r.Fail("truncated: tables " + shape + " need " + std::to_string(table_bytes) +
+           " bytes but only " + std::to_string(room) + " remain");
+  if (table_bytes != room)
+    r.Fail("size mismatch: tables " + shape + " need " + std::to_string(table_bytes) +
+           " bytes but " + std::to_string(room) + " remain");
+  return info;
+}
+
+/// Parses a model from memory (the fuzzing entry point). Throws IoError naming `source`, the
+/// byte offset and the problem; never reads out of bounds or allocates more than the input
+/// justifies.
+template <class S>
+Model<S> ParseModel(std::span<const std::byte> bytes, std::string source = "<memory>",
+                    const ModelParseOptions& options = {}) {
+  ModelInfo info = ParseModelInfo(bytes, source, options);
+  if (info.scalar != model_detail::ScalarCode<S>())
+    throw IoError(source, 12,
+                  std::string("stores ") + model_detail::ScalarName(info.scalar) + " tables but " +
+                      model_detail::ScalarName(model_detail::ScalarCode<S>()) +
+                      " was requested (load it with the matching scalar type)");
+  Model<S> model;
+  model.metadata = std::move(info.metadata);
+  const Index n = static_cast<Index>(info.users), m = static_cast<Index>(info.items),
+              d = static_cast<Index>(info.dim);
+  model.users.resize(n, d);
+  model.items.resize(m, d);
+  const std::byte* p = bytes.data() + info.table_offset;
+  ScalarsFromLE(p, static_cast<std::size_t>(n * d), model.users.data());
+  ScalarsFromLE(p + n * d * static_cast<Index>(sizeof(S)), static_cast<std::size_t>(m * d),
+                model.items.data());
+  return model;
+}
+
+/// Loads a model file; IoError names the file and what is wrong (empty, truncated, corrupted,
+/// wrong version, wrong scalar type, ...).
+template <class S>
+Model<S> LoadModel(const std::filesystem::path& path, const ModelParseOptions& options = {}) {
+  const auto bytes = ReadFileBytes(path);
+  return ParseModel<S>(bytes, path.string(), options);
+}
+
+/// Header and metadata of a model file (e.g. to pick the scalar type before LoadModel).
+inline ModelInfo LoadModelInfo(const std::filesystem::path& path) {
+  const auto bytes = ReadFileBytes(path);
+  return ParseModelInfo(bytes, path.string());
+}
+
+}  // namespace directspec

@@ -1,0 +1,439 @@
+// Trainer: runs the whole training pipeline of docs/architecture.md,
+//
+//     sample -> encode -> normalise -> filter -> shrink -> loss -> backward -> update -> callbacks
+//
+// for a given set of policies: an encoder (models/), a side filter instantiated once per side
+// (filters/), a loss (losses/), a sampler (samplers/) and an optimizer (optim/). Each policy is
+// checked against its concept (core/concepts.hpp) so a missing member is named at compile time.
+// Named configurations of the paper live in train/configurations.hpp; callbacks in
+// train/callbacks.hpp.
+//
+// Threads and determinism (docs/trainer.md): the user side and the item side of a step are
+// independent and run in parallel (one OpenMP thread each) when Options::threads >= 2; each side's
+// arithmetic is the same whichever thread runs it, the sampler's batches depend only on
+// (seed, step), and every reduction has a fixed order, so the same seed and thread count give
+// bitwise-identical tables. Different seeds give different initial tables and batches.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "directspec/core/batch.hpp"
+#include "directspec/core/concepts.hpp"
+#include "directspec/core/rng.hpp"
+#include "directspec/core/row_gradient.hpp"
+#include "directspec/core/types.hpp"
+#include "directspec/data/interactions.hpp"
+#include "directspec/filters/filter_context.hpp"
+#include "directspec/filters/norm_shrink.hpp"
+#include "directspec/filters/row_normalizer.hpp"
+#include "directspec/train/training_state.hpp"
+
+namespace directspec {
+
+/// Which side of the batch a per-side object (filter, workspace) belongs to.
+enum class Side { kUser = 0, kItem = 1 };
+
+namespace detail {
+
+/// `typename P::Options` when the policy has one, else an empty struct (the policy is then
+/// default-constructed).
+struct NoPolicyOptions {};
+template <class P>
+struct PolicyOptions {
+  using type = NoPolicyOptions;
+};
+template <class P>
+  requires requires { typename P::Options; }
+struct PolicyOptions<P> {
+  using type = typename P::Options;
+};
+
+template <class P, class O>
+P MakePolicy(const O& options) {
+  if constexpr (std::is_constructible_v<P, const O&>)
+    return P(options);
+  else
+    return P();
+}
+
+/// Calls `hook` if the callback has it; a hook returning bool asks to stop with `true`.
+template <class C, class F>
+bool CallHook(C& callback, F&& hook) {
+  if constexpr (std::is_invocable_v<F&, C&>) {
+    using R = std::invoke_result_t<F&, C&>;
+    if constexpr (std::is_convertible_v<R, bool>) {
+      return static_cast<bool>(hook(callback));
+    } else {
+      hook(callback);
+      return false;
+    }
+  } else {
+    return false;
+  }
+}
+
+/// Sets Eigen's thread count for a scope and restores it after.
+class EigenThreadScope {
+ public:
+  explicit EigenThreadScope(int threads) : previous_(Eigen::nbThreads()) {
+    if (threads > 0) Eigen::setNbThreads(threads);
+  }
+  ~EigenThreadScope() { Eigen::setNbThreads(previous_); }
+  EigenThreadScope(const EigenThreadScope&) = delete;
+  EigenThreadScope& operator=(const EigenThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace detail
+
+/// The training loop, templated on its five policies.
+///
+///   using T = Trainer<MF<float>, DirectSpecPlus<float>, LogLoss<float>, UserThenPositive<>,
+///                     Sgd<float, ExponentialDecay>>;
+///   T::Options o;
+///   o.epochs = 300;  o.shrink = 0.03;  o.user_filter = o.item_filter = {.alpha = 1, .tau = 3};
+///   T trainer(o, MF<float>({.dim = 64}), LogLoss<float>(), UserThenPositive<>(),
+///             Sgd<float, ExponentialDecay>(180.0, {0.9995}));
+///   LossLog log;
+///   trainer.Train(train, log, ProgressBar());   // callbacks by reference, inspectable after
+///   RowMatrix<float> U, I;
+///   trainer.Encoder().InferenceEmbeddings(U, I);
+///
+/// The train Interactions must outlive Train(); the trainer keeps no reference afterwards.
+template <class EncoderT, class FilterT, class LossT, class SamplerT, class OptimizerT>
+class Trainer {
+  static_assert(EncoderPolicy<EncoderT>,
+                "Trainer: the encoder does not satisfy directspec::EncoderPolicy; the note below "
+                "names the missing or mistyped member");
+  static_assert(FilterPolicy<FilterT>,
+                "Trainer: the filter does not satisfy directspec::FilterPolicy; the note below names "
+                "the missing or mistyped member");
+  static_assert(LossPolicy<LossT>,
+                "Trainer: the loss does not satisfy directspec::LossPolicy; the note below names "
+                "the missing or mistyped member");
+  static_assert(SamplerPolicy<SamplerT>,
+                "Trainer: the sampler does not satisfy directspec::SamplerPolicy; the note below "
+                "names the missing or mistyped member");
+  static_assert(OptimizerPolicy<OptimizerT>,
+                "Trainer: the optimizer does not satisfy directspec::OptimizerPolicy; the note "
+                "below names the missing or mistyped member");
+
+ public:
+  using Scalar = typename EncoderT::Scalar;
+  using EncoderType = EncoderT;
+  using FilterType = FilterT;
+  using LossType = LossT;
+  using SamplerType = SamplerT;
+  using OptimizerType = OptimizerT;
+  using FilterOptions = typename detail::PolicyOptions<FilterT>::type;
+
+  static_assert(std::same_as<Scalar, typename FilterT::Scalar> &&
+                    std::same_as<Scalar, typename LossT::Scalar> &&
+                    std::same_as<Scalar, typename OptimizerT::Scalar>,
+                "Trainer: encoder, filter, loss and optimizer must share one Scalar type");
+
+  struct Options {
+    Index epochs = 1;
+    Index batch_size = 256;
+    /// Steps per epoch; 0 takes the sampler's StepsPerEpoch(batch_size) (reference: floor of
+    /// train source rows / B).
+    Index steps_per_epoch = 0;
+    /// Run seed: stream 0 initialises the encoder, stream 1 seeds the sampler.
+    std::uint64_t seed = 0;
+    /// OpenMP / Eigen threads for Train(); 0 keeps the current settings. With >= 2 the two sides
+    /// run in parallel.
+    int threads = 0;
+    /// L2-normalise each side's rows before the filter (RowNormalizer). BPR baselines: false.
+    bool normalize_rows = true;
+    /// NormShrink strength s after the filter (0 = off). Reference: 0.03 / 0.02 / 0.
+    double shrink = 0;
+    /// Layer-0 L2 on the batch's parameter rows (encoder.AddParameterL2); 0 = off.
+    double layer0_l2 = 0;
+    /// Options of the filter on each side (used when the filter has an Options type).
+    FilterOptions user_filter{};
+    FilterOptions item_filter{};
+    /// Keep the encoder's current tables and the optimizer's state instead of re-initialising
+    /// them at the start of Train() (continue training, or start from given tables).
+    bool warm_start = false;
+  };
+
+  Trainer() : Trainer(Options{}) {}
+  explicit Trainer(Options options, EncoderT encoder = EncoderT(), LossT loss = LossT(),
+                   SamplerT sampler = SamplerT(), OptimizerT optimizer = OptimizerT())
+      : options_(std::move(options)),
+        encoder_(std::move(encoder)),
+        filters_{detail::MakePolicy<FilterT>(options_.user_filter),
+                 detail::MakePolicy<FilterT>(options_.item_filter)},
+        shrinks_{MakeShrink(), MakeShrink()},
+        loss_(std::move(loss)),
+        sampler_(std::move(sampler)),
+        optimizer_(std::move(optimizer)) {
+    CheckOptions();
+  }
+
+  /// (Re)initialises the encoder's tables for `train` from the run seed and resets the
+  /// optimizer's state (when it has a Reset()). Train() calls it unless warm_start is set.
+  void Initialize(const Interactions& train) {
+    encoder_.Initialize(train, MakeStream(options_.seed, kInitSeedStream)());
+    if constexpr (requires { optimizer_.Reset(); }) optimizer_.Reset();
+  }
+
+  /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
+  /// train/callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
+  /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
+  template <class... Callbacks>
+  TrainingState Train(const Interactions& train, Callbacks&&... callbacks) {
+    detail::EigenThreadScope eigen_threads(options_.threads);
+    if (!options_.warm_start) Initialize(train);
+    tables_ = encoder_.Tables();
+    if (tables_.empty() || tables_.front()->size() == 0)
+      throw std::logic_error(
+          "Trainer::Train: the encoder has no tables (warm_start is set but the encoder was never "
+          "initialised)");
+    train.Transposed();  // build the item -> users cache before any thread reads it
+    sampler_.Reset(train, MakeStream(options_.seed, kSamplerSeedStream)());
+    train_ = &train;
+    stopped_ = false;
+
+    TrainingState state;
+    state.epochs = options_.epochs;
+    state.steps_per_epoch = options_.steps_per_epoch > 0
+                                ? options_.steps_per_epoch
+                                : static_cast<Index>(sampler_.StepsPerEpoch(options_.batch_size));
+    state.learning_rate = static_cast<double>(optimizer_.LearningRate());
+    using Clock = std::chrono::steady_clock;
+    double seconds = 0;
+    auto since = Clock::now();
+    auto pause = [&] {
+      seconds += std::chrono::duration<double>(Clock::now() - since).count();
+      state.train_seconds = seconds;
+    };
+    auto resume = [&] { since = Clock::now(); };
+    auto any = [&](auto&& hook) {
+      pause();
+      bool stop = false;
+      ((stop = detail::CallHook(callbacks, hook) || stop), ...);
+      resume();
+      return stop;
+    };
+
+    bool stop = any([&](auto& c) -> decltype(c.OnTrainBegin(*this, state)) {
+      return c.OnTrainBegin(*this, state);
+    });
+    for (Index epoch = 1; !stop && epoch <= options_.epochs; ++epoch) {
+      state.epoch = epoch;
+      state.step = 0;
+      state.epoch_loss = 0;
+      state.step_loss = 0;
+      state.learning_rate = static_cast<double>(optimizer_.LearningRate());
+      if (any([&](auto& c) -> decltype(c.OnEpochBegin(*this, state)) {
+            return c.OnEpochBegin(*this, state);
+          })) {
+        stop = true;
+        break;
+      }
+      double loss_sum = 0;
+      for (Index step = 1; step <= state.steps_per_epoch; ++step) {
+        state.step = step;
+        state.step_loss = static_cast<double>(Step());
+        loss_sum += state.step_loss;
+        state.epoch_loss = loss_sum / static_cast<double>(step);
+        if (any([&](auto& c) -> decltype(c.OnStepEnd(*this, state)) {
+              return c.OnStepEnd(*this, state);
+            })) {
+          stop = true;
+          break;
+        }
+      }
+      if (stop) break;
+      optimizer_.EndEpoch(epoch);
+      if (any([&](auto& c) -> decltype(c.OnEpochEnd(*this, state)) {
+            return c.OnEpochEnd(*this, state);
+          }))
+        stop = true;
+      state.learning_rate = static_cast<double>(optimizer_.LearningRate());
+    }
+    stopped_ = stop;
+    pause();
+    (void)any([&](auto& c) -> decltype(c.OnTrainEnd(*this, state)) {
+      return c.OnTrainEnd(*this, state);
+    });
+    train_ = nullptr;
+    return state;
+  }
+
+  /// One training step on the next sampled batch; returns the batch loss (plus the layer-0 L2
+  /// penalty when enabled). Only valid inside Train() (callbacks may not call it).
+  Scalar Step() {
+    const Interactions& train = *train_;
+    sampler_.Sample(options_.batch_size, batch_);
+    item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
+    std::copy(batch_.positives.begin(), batch_.positives.end(), item_rows_.begin());
+    std::copy(batch_.negatives.begin(), batch_.negatives.end(),
+              item_rows_.begin() + static_cast<std::ptrdiff_t>(batch_.positives.size()));
+    encoder_.Encode(batch_.users, item_rows_, x_[0], x_[1]);
+    contexts_[0] = FilterContext{batch_.users, train.View()};
+    contexts_[1] = FilterContext{item_rows_, train.Transposed()};
+
+    ForBothSides([this](int s) { ForwardSide(s); });
+    Scalar loss = loss_.Evaluate(*out_[0], *out_[1], batch_, gout_[0], gout_[1]);
+    ForBothSides([this](int s) { BackwardSide(s); });
+
+    encoder_.Backward(*gin_[0], *gin_[1], grads_);
+    if (options_.layer0_l2 > 0) {
+      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
+        loss += static_cast<Scalar>(
+            encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
+    }
+    optimizer_.Update(tables_, grads_);
+    return loss;
+  }
+
+  // ----------------------------------------------------------------------------- accessors
+  EncoderT& Encoder() { return encoder_; }
+  const EncoderT& Encoder() const { return encoder_; }
+  FilterT& Filter(Side side) { return filters_[static_cast<int>(side)]; }
+  const FilterT& Filter(Side side) const { return filters_[static_cast<int>(side)]; }
+  LossT& Loss() { return loss_; }
+  const LossT& Loss() const { return loss_; }
+  SamplerT& Sampler() { return sampler_; }
+  const SamplerT& Sampler() const { return sampler_; }
+  OptimizerT& Optimizer() { return optimizer_; }
+  const OptimizerT& Optimizer() const { return optimizer_; }
+  /// The options (named GetOptions because `Options` is the nested type, as in the filters).
+  const Options& GetOptions() const { return options_; }
+
+  /// The batch of the last step and the gradients it produced (for callbacks such as
+  /// DivergenceGuard, which checks only the rows a step touched).
+  const Batch& LastBatch() const { return batch_; }
+  const std::vector<RowGradient<Scalar>>& LastGradients() const { return grads_; }
+  /// True if the last Train() was stopped by a callback before its last epoch ended.
+  bool Stopped() const { return stopped_; }
+  /// The train data during Train() (callbacks may read it), null outside.
+  const Interactions* TrainData() const { return train_; }
+
+  static constexpr std::uint64_t kInitSeedStream = 0;
+  static constexpr std::uint64_t kSamplerSeedStream = 1;
+
+ private:
+  NormShrink<Scalar> MakeShrink() const {
+    typename NormShrink<Scalar>::Options o;
+    o.s = static_cast<Scalar>(options_.shrink);
+    return NormShrink<Scalar>(o);
+  }
+
+  void CheckOptions() const {
+    auto fail = [](const std::string& what, const std::string& value, const char* rule) {
+      throw std::invalid_argument("invalid option Trainer::Options::" + what + " = " + value +
+                                  " (" + rule + ")");
+    };
+    if (options_.epochs < 0) fail("epochs", std::to_string(options_.epochs), "must be >= 0");
+    if (options_.batch_size < 1)
+      fail("batch_size", std::to_string(options_.batch_size), "must be >= 1");
+    if (options_.steps_per_epoch < 0)
+      fail("steps_per_epoch", std::to_string(options_.steps_per_epoch), "must be >= 0");
+    if (options_.threads < 0) fail("threads", std::to_string(options_.threads), "must be >= 0");
+    if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
+      fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
+    if (options_.layer0_l2 > 0 &&
+        !requires(EncoderT & e, std::vector<RowGradient<Scalar>> & g) {
+          e.AddParameterL2(Scalar(1), g);
+        })
+      fail("layer0_l2", std::to_string(options_.layer0_l2),
+           "the encoder has no AddParameterL2, so it must be 0");
+  }
+
+  // Runs f(0) and f(1), in parallel when the trainer has >= 2 threads. Exceptions inside the
+  // OpenMP region are carried out of it and rethrown.
+  template <class F>
+  void ForBothSides(F&& f) {
+    std::array<std::exception_ptr, 2> errors{};
+#if defined(_OPENMP)
+    const bool parallel = (options_.threads > 0 ? options_.threads : omp_get_max_threads()) >= 2;
+#pragma omp parallel for num_threads(2) schedule(static, 1) if (parallel)
+#endif
+    for (int s = 0; s < 2; ++s) {
+      try {
+        f(s);
+      } catch (...) {
+        errors[static_cast<std::size_t>(s)] = std::current_exception();
+      }
+    }
+    for (const auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+
+  // Per side: X -> X̂ (optional) -> Y (filter) -> O (optional shrink). out_[s] is the loss input.
+  void ForwardSide(int s) {
+    const RowMatrix<Scalar>* current = &x_[s];
+    if (options_.normalize_rows) {
+      normalizers_[s].Forward(*current, xhat_[s]);
+      current = &xhat_[s];
+    }
+    filters_[s].Forward(*current, contexts_[s], y_[s]);
+    current = &y_[s];
+    if (shrinks_[s].Enabled()) {
+      shrinks_[s].Forward(*current, o_[s]);
+      current = &o_[s];
+    }
+    out_[s] = current;
+  }
+
+  // The same chain backwards: dL/dO -> dL/dY -> dL/dX̂ -> dL/dX; gin_[s] is the encoder input.
+  void BackwardSide(int s) {
+    const RowMatrix<Scalar>* g = &gout_[s];
+    if (shrinks_[s].Enabled()) {
+      shrinks_[s].Backward(*g, gy_[s]);
+      g = &gy_[s];
+    }
+    filters_[s].Backward(*g, gxhat_[s]);
+    g = &gxhat_[s];
+    if (options_.normalize_rows) {
+      normalizers_[s].Backward(*g, gx_[s]);
+      g = &gx_[s];
+    }
+    gin_[s] = g;
+  }
+
+  Options options_;
+  EncoderT encoder_;
+  std::array<FilterT, 2> filters_;
+  std::array<RowNormalizer<Scalar>, 2> normalizers_{};
+  std::array<NormShrink<Scalar>, 2> shrinks_;
+  LossT loss_;
+  SamplerT sampler_;
+  OptimizerT optimizer_;
+
+  // Step workspaces, reused across steps.
+  const Interactions* train_ = nullptr;
+  bool stopped_ = false;
+  Batch batch_;
+  std::vector<Id> item_rows_;
+  std::array<FilterContext, 2> contexts_{};
+  std::array<RowMatrix<Scalar>, 2> x_, xhat_, y_, o_;       // forward chain per side
+  std::array<RowMatrix<Scalar>, 2> gout_, gy_, gxhat_, gx_;  // backward chain per side
+  std::array<const RowMatrix<Scalar>*, 2> out_{}, gin_{};
+  std::vector<RowGradient<Scalar>> grads_;
+  std::vector<RowMatrix<Scalar>*> tables_;
+};
+
+}  // namespace directspec
