@@ -7,9 +7,10 @@
 //   OMP_NUM_THREADS=1 build-train/bench/bench_epoch --benchmark_filter=MF
 //   OMP_NUM_THREADS=2 build-train/bench/bench_epoch --benchmark_filter=MF
 //
-// against the GEMM floor of docs/performance.md (0.64 s per CiteULike epoch, 3.1 s per Gowalla
-// epoch at 85 GFLOP/s) and the PyTorch peer. Counters: seconds per epoch (or per step), steps/s
-// and the achieved filter GFLOP/s (20 B^2 d FLOP per step).
+// (the _sequential_sides case keeps the two sides on one thread and leaves any parallelism to
+// Eigen) against the GEMM floor of docs/performance.md (0.64 s per CiteULike epoch, 3.1 s per
+// Gowalla epoch at 85 GFLOP/s) and the PyTorch peer. Counters: seconds per epoch (or per step),
+// steps/s and the achieved filter GFLOP/s (20 B^2 d FLOP per step).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
 #endif
@@ -32,9 +33,11 @@ const Dataset* Load(const std::string& name) {
   static std::map<std::string, std::unique_ptr<Dataset>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second.get();
-  const std::filesystem::path dir = std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / name;
+  const std::filesystem::path dir =
+      std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / name;
   std::unique_ptr<Dataset> data;
-  if (std::filesystem::exists(dir / "train.csv")) data = std::make_unique<Dataset>(LoadDataset(dir));
+  if (std::filesystem::exists(dir / "train.csv"))
+    data = std::make_unique<Dataset>(LoadDataset(dir));
   return (cache[name] = std::move(data)).get();
 }
 
@@ -48,7 +51,7 @@ void Counters(benchmark::State& state, double steps_per_iteration, Index B, Inde
 // One epoch per iteration, continuing from the previous iteration's tables (warm start), so
 // initialisation is not timed.
 void BM_EpochMF_DirectSpecPlus(benchmark::State& state, const std::string& name,
-                               ReferenceDataset reference) {
+                               ReferenceDataset reference, bool parallel_sides) {
   const Dataset* data = Load(name);
   if (data == nullptr) {
     state.SkipWithError((name + " is absent from " DIRECTSPEC_SHARED_DIR "/datasets").c_str());
@@ -60,6 +63,7 @@ void BM_EpochMF_DirectSpecPlus(benchmark::State& state, const std::string& name,
   trainer.Initialize(data->train);
   auto options = trainer.GetOptions();
   options.warm_start = true;
+  options.parallel_sides = parallel_sides;
   DirectSpecPlusMF<float> warm(options, trainer.Encoder(), trainer.Loss(), trainer.Sampler(),
                                trainer.Optimizer());
   Index steps = 0;
@@ -68,7 +72,8 @@ void BM_EpochMF_DirectSpecPlus(benchmark::State& state, const std::string& name,
   state.counters["s/epoch"] =
       benchmark::Counter(static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  state.SetLabel(name + ", " + std::to_string(steps) + " steps/epoch");
+  state.SetLabel(name + ", " + std::to_string(steps) + " steps/epoch" +
+                 (parallel_sides ? "" : ", sides sequential"));
 }
 
 // `steps` LightGCN + DirectSpec+ steps per iteration (reference recipe, 3 layers,
@@ -88,8 +93,8 @@ void BM_StepsLightGCN_DirectSpecPlus(benchmark::State& state, const std::string&
   auto options = trainer.GetOptions();
   options.warm_start = true;
   options.steps_per_epoch = kSteps;
-  DirectSpecPlusLightGCN<float> warm(options, trainer.Encoder(), trainer.Loss(),
-                                     trainer.Sampler(), trainer.Optimizer());
+  DirectSpecPlusLightGCN<float> warm(options, trainer.Encoder(), trainer.Loss(), trainer.Sampler(),
+                                     trainer.Optimizer());
   for (auto _ : state) warm.Train(data->train);
   Counters(state, kSteps, recipe.batch_size, recipe.dim);
   state.counters["s/step"] =
@@ -101,11 +106,15 @@ void BM_StepsLightGCN_DirectSpecPlus(benchmark::State& state, const std::string&
 }  // namespace
 
 BENCHMARK_CAPTURE(BM_EpochMF_DirectSpecPlus, citeulike, std::string("citeulike"),
-                  ReferenceDataset::kCiteULike)
+                  ReferenceDataset::kCiteULike, true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_EpochMF_DirectSpecPlus, citeulike_sequential_sides, std::string("citeulike"),
+                  ReferenceDataset::kCiteULike, false)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_EpochMF_DirectSpecPlus, gowalla, std::string("gowalla"),
-                  ReferenceDataset::kGowalla)
+                  ReferenceDataset::kGowalla, true)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(2);

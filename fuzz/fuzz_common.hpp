@@ -16,9 +16,9 @@
 #include <string_view>
 
 /// Aborts with a message when an invariant fails: `FUZZ_CHECK(p.max_user >= u, "max_user")`.
-#define FUZZ_CHECK(cond, what)                                                           \
-  do {                                                                                   \
-    if (!(cond)) ::directspec_fuzz::Violation(__FILE__, __LINE__, #cond, what);          \
+#define FUZZ_CHECK(cond, what)                                                  \
+  do {                                                                          \
+    if (!(cond)) ::directspec_fuzz::Violation(__FILE__, __LINE__, #cond, what); \
   } while (0)
 
 namespace directspec_fuzz {

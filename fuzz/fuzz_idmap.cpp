@@ -57,9 +57,9 @@ struct Model {
 };
 
 void CheckAgree(const IdMap& map, const Model& ref) {
-  FUZZ_CHECK(map.Size() == static_cast<Index>(ref.raw.size()),
-             "size " + std::to_string(map.Size()) + " != reference " +
-                 std::to_string(ref.raw.size()));
+  FUZZ_CHECK(
+      map.Size() == static_cast<Index>(ref.raw.size()),
+      "size " + std::to_string(map.Size()) + " != reference " + std::to_string(ref.raw.size()));
   FUZZ_CHECK(map.RawIds() == ref.raw, "RawIds differ from the reference");
   for (Index id = 0; id < map.Size(); ++id) {
     const auto found = map.Find(map.Raw(static_cast<Id>(id)));
@@ -71,8 +71,8 @@ Id Insert(IdMap& map, Model& ref, const std::string& token) {
   const Id id = map.Insert(token);
   const auto [it, added] = ref.ids.emplace(token, static_cast<Id>(ref.raw.size()));
   if (added) ref.raw.push_back(token);
-  FUZZ_CHECK(id == it->second, "Insert returned " + std::to_string(id) + ", reference " +
-                                   std::to_string(it->second));
+  FUZZ_CHECK(id == it->second,
+             "Insert returned " + std::to_string(id) + ", reference " + std::to_string(it->second));
   return id;
 }
 

@@ -52,8 +52,7 @@ void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
   for (const auto& raw : maps.users.RawIds())
     if (raw.rfind("\xEF\xBB\xBF", 0) == 0) return;  // would be read as a byte-order mark
   IdMaps fresh;
-  const auto back =
-      ParseInteractions(FormatLightGcn(x, &maps, true), "again.txt", again, &fresh);
+  const auto back = ParseInteractions(FormatLightGcn(x, &maps, true), "again.txt", again, &fresh);
   FUZZ_CHECK(fresh.users.Size() == maps.users.Size(), "remapped round trip lost users");
   const auto y = Interactions::FromPairs(fresh.users.Size(), fresh.items.Size(), back.pairs);
   FUZZ_CHECK(RawPairs(y, fresh) == RawPairs(x, maps), "remapped round trip changed raw pairs");
@@ -91,7 +90,9 @@ void WriteSeeds(const std::filesystem::path& dir) {
   WriteSeed(dir / "basic.txt", "0 1 2 3\n1 0\n2 5 5 1\n");
   WriteSeed(dir / "user_without_items.txt", "0 1\n1\n2 0 3\n");
   WriteSeed(dir / "tabs_crlf.txt", "0\t1\t2\r\n1\t3\r\n");
-  WriteSeed(dir / "bom.txt", "\xEF\xBB\xBF" "0 4 2\n3 1\n");
+  WriteSeed(dir / "bom.txt",
+            "\xEF\xBB\xBF"
+            "0 4 2\n3 1\n");
   WriteSeed(dir / "header.txt", "user items\n0 1 2\n");
   WriteSeed(dir / "raw_tokens.txt", "alice book pen\nbob pen\ncarol\n");
   WriteSeed(dir / "repeated_user.txt", "4 1 2\n4 2 3\n\n  4   9\n");

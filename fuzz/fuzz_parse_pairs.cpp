@@ -34,7 +34,8 @@ void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
   again.header = HeaderMode::Absent;
   again.ids = o.ids;
   if (o.ids == IdPolicy::AsIs) {
-    const auto back = ParseInteractions(FormatPairsCsv(p.pairs, nullptr, false), "again.csv", again);
+    const auto back =
+        ParseInteractions(FormatPairsCsv(p.pairs, nullptr, false), "again.csv", again);
     FUZZ_CHECK(back.pairs == p.pairs, "as-is CSV round trip changed the pairs");
     // With the header line the auto-detection must skip exactly that line.
     const auto headed = ParseInteractions(FormatPairsCsv(p.pairs), "headed.csv");
@@ -43,8 +44,8 @@ void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
   }
   if (!AllCsvSafe(maps.users) || !AllCsvSafe(maps.items)) return;  // tokens with ',' or blanks
   IdMaps fresh;
-  const auto back = ParseInteractions(FormatPairsCsv(p.pairs, &maps, false), "again.csv", again,
-                                      &fresh);
+  const auto back =
+      ParseInteractions(FormatPairsCsv(p.pairs, &maps, false), "again.csv", again, &fresh);
   FUZZ_CHECK(back.pairs == p.pairs, "remapped CSV round trip changed the dense pairs");
   FUZZ_CHECK(fresh == maps, "remapped CSV round trip changed the token maps");
 }

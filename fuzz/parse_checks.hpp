@@ -35,15 +35,17 @@ inline std::int64_t CountLines(std::string_view text) {
 }
 
 /// Whether an n x m CSR is cheap enough to build inside a fuzz iteration.
-inline bool SmallIndexSpace(Index n, Index m) { return n <= (Index{1} << 16) && m <= (Index{1} << 16); }
+inline bool SmallIndexSpace(Index n, Index m) {
+  return n <= (Index{1} << 16) && m <= (Index{1} << 16);
+}
 
 /// Checks a successful parse of `text` (maps: the IdMaps used for IdPolicy::Remap).
 inline void CheckParsed(std::string_view text, const directspec::ParseOptions& o,
                         const directspec::ParsedFile& p, const directspec::IdMaps* maps) {
   using directspec::FileFormat;
   const std::string_view body = WithoutBom(text);
-  FUZZ_CHECK(p.lines == CountLines(body), "line count " + std::to_string(p.lines) +
-                                              " != " + std::to_string(CountLines(body)));
+  FUZZ_CHECK(p.lines == CountLines(body),
+             "line count " + std::to_string(p.lines) + " != " + std::to_string(CountLines(body)));
   FUZZ_CHECK(p.data_lines >= 0 && p.data_lines <= p.lines, "data_lines out of [0, lines]");
   FUZZ_CHECK(!p.pairs.empty() || o.allow_empty, "empty result without allow_empty");
   if (p.format == FileFormat::Pairs)

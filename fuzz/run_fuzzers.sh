@@ -158,6 +158,13 @@ for name in "${targets[@]}"; do
       failed=1
       echo "run_fuzzers.sh: FAILED: $name fails on a committed regression input again:" >&2
       tail -n 60 "$work/$name.regressions.log" >&2
+      for f in "${regs[@]}"; do
+        if ! "$bin" "$f" >/dev/null 2>&1; then
+          hexdump_file "$f" >&2
+          echo "reproduce: $bin '$f'" >&2
+        fi
+      done
+      summary+=("$(printf '%-22s FAILED on a committed regression input' "$name")")
       continue
     fi
   fi

@@ -192,7 +192,7 @@ TEST_CASE("Optimizers reject bad options and mismatched gradients", "[optim]") {
   g.rows = {0};
   g.values = RowMatrix<float>::Ones(1, 3);  // 3 columns for a 2-column table
   Sgd<float> sgd(1.0);
-  CHECK_THROWS_WITH(sgd.Update({&table}, {g}), Catch::Contains("3 columns") ||
-                                                   Catch::Contains("2 columns"));
+  CHECK_THROWS_WITH(sgd.Update({&table}, {g}),
+                    Catch::Contains("3 columns") || Catch::Contains("2 columns"));
   CHECK_THROWS_WITH(sgd.Update({&table}, {}), Catch::Contains("1 tables but 0 gradients"));
 }

@@ -123,8 +123,8 @@ Run<S> RunOneEpoch(const Dataset& data) {
 
 void WriteNpy(const std::filesystem::path& path, const char* descr, const std::string& shape,
               const void* data, std::size_t bytes) {
-  std::string header = std::string("{'descr': '") + descr +
-                       "', 'fortran_order': False, 'shape': (" + shape + "), }";
+  std::string header =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + shape + "), }";
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
@@ -221,8 +221,10 @@ void CompareWithPeer(const Dataset& data, const std::string& fixture, const std:
   const Run<S> run = RunOneEpoch<S>(data);
   INFO("fixture " << kFixture << ", " << (sizeof(S) == 4 ? "float" : "double"));
   // Same inputs as the peer saw (else the fixture is stale: regenerate it, see the file header).
-  REQUIRE(JsonField(fixture, p + "_user_table_checksum") == std::to_string(TableChecksum(run.user0)));
-  REQUIRE(JsonField(fixture, p + "_item_table_checksum") == std::to_string(TableChecksum(run.item0)));
+  REQUIRE(JsonField(fixture, p + "_user_table_checksum") ==
+          std::to_string(TableChecksum(run.user0)));
+  REQUIRE(JsonField(fixture, p + "_item_table_checksum") ==
+          std::to_string(TableChecksum(run.item0)));
   REQUIRE(JsonField(fixture, "batch_checksum") == std::to_string(BatchChecksum(run.batches)));
   REQUIRE(run.step_losses.size() == 648);  // floor(166,025 source rows / 256)
 
@@ -250,8 +252,8 @@ void CompareWithPeer(const Dataset& data, const std::string& fixture, const std:
     const DeltaStats& mine = std::string(table) == "user" ? run.user_delta : run.item_delta;
     const double squared = std::stod(JsonField(fixture, p + "_peer_" + table + "_delta_squared"));
     const double probe = std::stod(JsonField(fixture, p + "_peer_" + table + "_delta_probe"));
-    INFO(table << " table update: squared norm " << mine.squared << " vs " << squared
-               << ", probe " << mine.probe << " vs " << probe);
+    INFO(table << " table update: squared norm " << mine.squared << " vs " << squared << ", probe "
+               << mine.probe << " vs " << probe);
     CHECK(squared > 0);
     CHECK(std::abs(mine.squared - squared) <= delta_tol * squared);
     CHECK(std::abs(mine.probe - probe) <= delta_tol * std::sqrt(squared));
@@ -260,8 +262,7 @@ void CompareWithPeer(const Dataset& data, const std::string& fixture, const std:
 
 }  // namespace
 
-TEST_CASE("One CiteULike epoch matches the PyTorch peer (same tables, same batches)",
-          "[recipe]") {
+TEST_CASE("One CiteULike epoch matches the PyTorch peer (same tables, same batches)", "[recipe]") {
   if (!std::filesystem::exists(CiteULike() / "train.csv")) {
     WARN("skipped: " << CiteULike().string() << " is absent");
     return;

@@ -144,9 +144,10 @@ void CheckChainFinite(Filter& filter, const RowMatrix<S>& XU, const RowMatrix<S>
 
 // ------------------------------------------------------------------------------ divergence guard
 
-TEMPLATE_TEST_CASE("An absurd learning rate without row normalisation ends in a DivergenceError "
-                   "naming the table and the learning rate",
-                   "[reliability][divergence]", float, double) {
+TEMPLATE_TEST_CASE(
+    "An absurd learning rate without row normalisation ends in a DivergenceError "
+    "naming the table and the learning rate",
+    "[reliability][divergence]", float, double) {
   using S = TestType;
   const auto& train = Small().train;
 
@@ -176,8 +177,8 @@ TEMPLATE_TEST_CASE("An absurd learning rate without row normalisation ends in a 
   CHECK(names_table);
 }
 
-TEMPLATE_TEST_CASE("The soft DivergenceGuard stops training and reports why", "[reliability][divergence]",
-                   float, double) {
+TEMPLATE_TEST_CASE("The soft DivergenceGuard stops training and reports why",
+                   "[reliability][divergence]", float, double) {
   using S = TestType;
   auto trainer = MakeMfPlus<S>(1e30, 3.0, false, 0, 3);
   DivergenceGuard guard({.throw_on_divergence = false});
@@ -224,7 +225,8 @@ TEMPLATE_TEST_CASE("Extreme temperatures and the reference learning rate train t
   }
 }
 
-TEST_CASE("Sgd refuses a learning rate the scalar type cannot represent", "[reliability][divergence]") {
+TEST_CASE("Sgd refuses a learning rate the scalar type cannot represent",
+          "[reliability][divergence]") {
   // Sgd<float>(1e300) is accepted (finite as a double) but steps by static_cast<float>(1e300) =
   // inf; the DivergenceGuard then reports "learning rate inf" instead of the configured value.
   // Likewise 1e-50 rounds to a zero step in float and training silently does nothing.
@@ -255,9 +257,10 @@ TEMPLATE_TEST_CASE("Zero-norm rows in the tables train to finite values", "[reli
 
 // ---------------------------------------------------------------------------------- filters
 
-TEMPLATE_TEST_CASE("DirectSpec+ at temperatures up to 50 (and beyond) has finite outputs and "
-                   "gradients",
-                   "[reliability][numeric]", float, double) {
+TEMPLATE_TEST_CASE(
+    "DirectSpec+ at temperatures up to 50 (and beyond) has finite outputs and "
+    "gradients",
+    "[reliability][numeric]", float, double) {
   using S = TestType;
   const RowMatrix<S> XU = RandomRows<S>(64, 16, 1), XI = RandomRows<S>(64, 16, 2);
   const FilterContext ctx{};
@@ -268,9 +271,10 @@ TEMPLATE_TEST_CASE("DirectSpec+ at temperatures up to 50 (and beyond) has finite
   }
 }
 
-TEMPLATE_TEST_CASE("Filters handle zero-norm rows, all-zero batches and batches of one repeated "
-                   "row",
-                   "[reliability][numeric]", float, double) {
+TEMPLATE_TEST_CASE(
+    "Filters handle zero-norm rows, all-zero batches and batches of one repeated "
+    "row",
+    "[reliability][numeric]", float, double) {
   using S = TestType;
   const Index d = 16;
   const FilterContext ctx{};

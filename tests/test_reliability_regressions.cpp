@@ -32,9 +32,10 @@ TEMPLATE_TEST_CASE("Model files with empty tables round-trip (fuzz_model_file re
   }
 }
 
-TEST_CASE("IdMap::FromRawIds names both positions for tokens with control bytes (fuzz_idmap "
-          "regression)",
-          "[reliability][fuzz-regression]") {
+TEST_CASE(
+    "IdMap::FromRawIds names both positions for tokens with control bytes (fuzz_idmap "
+    "regression)",
+    "[reliability][fuzz-regression]") {
   // fuzz/regressions/fuzz_idmap/duplicate_token_with_nul.bin: the token is pasted into the
   // message unescaped, so a NUL byte cuts what() short (the positions are lost) and other
   // control bytes reach the terminal raw.
@@ -55,9 +56,10 @@ TEST_CASE("IdMap::FromRawIds names both positions for tokens with control bytes 
   }
 }
 
-TEST_CASE("Model files with hyperparameter names out of order are rejected (fuzz_model_file "
-          "regression)",
-          "[reliability][fuzz-regression]") {
+TEST_CASE(
+    "Model files with hyperparameter names out of order are rejected (fuzz_model_file "
+    "regression)",
+    "[reliability][fuzz-regression]") {
   // fuzz/regressions/fuzz_model_file/unsorted_hyperparameters.dspm: docs/model-files.md
   // specifies the keys "in ascending byte order, unique" (so the encoding is canonical and a
   // re-save reproduces the file), but ParseModelInfo only rejects duplicates: a file with

@@ -34,13 +34,12 @@ double ChiSquare(const std::vector<double>& observed, const std::vector<double>&
 // 7 users x 12 items; user 3 has no train item, user 5 has 11 of 12 (dense: exercises the exact
 // fallback of the negative policies), user 0 repeats a pair (a duplicate source row).
 Interactions SmallTrain() {
-  std::vector<std::pair<Id, Id>> pairs = {
-      {0, 0}, {0, 1}, {0, 1}, {0, 5},                                      // user 0 (dup)
-      {1, 2},                                                              // user 1
-      {2, 0}, {2, 3}, {2, 4}, {2, 7}, {2, 9},                              // user 2
-      {4, 1}, {4, 6},                                                      // user 4
-      {5, 0}, {5, 1}, {5, 2}, {5, 3}, {5, 4}, {5, 5}, {5, 6}, {5, 7}, {5, 8}, {5, 9}, {5, 10},
-      {6, 1}, {6, 11}};
+  std::vector<std::pair<Id, Id>> pairs = {{0, 0}, {0, 1}, {0, 1}, {0, 5},           // user 0 (dup)
+                                          {1, 2},                                   // user 1
+                                          {2, 0}, {2, 3}, {2, 4}, {2, 7},  {2, 9},  // user 2
+                                          {4, 1}, {4, 6},                           // user 4
+                                          {5, 0}, {5, 1}, {5, 2}, {5, 3},  {5, 4}, {5, 5}, {5, 6},
+                                          {5, 7}, {5, 8}, {5, 9}, {5, 10}, {6, 1}, {6, 11}};
   return Interactions::FromPairs(7, 12, pairs);
 }
 
@@ -82,7 +81,8 @@ TEST_CASE("UserThenPositive: users uniform over active users, items uniform with
   for (Id u : {0, 1, 2, 4, 5, 6}) {
     observed.push_back(user_count[u]);
     expected.push_back(n / 6);
-    wrong.push_back(n * static_cast<double>(train.UserDegree(u)) / static_cast<double>(train.Nnz()));
+    wrong.push_back(n * static_cast<double>(train.UserDegree(u)) /
+                    static_cast<double>(train.Nnz()));
   }
   CHECK(ChiSquare(observed, expected) < ChiSquareBound(5));
   CHECK(ChiSquare(observed, wrong) > ChiSquareBound(5));  // power: degree-proportional is rejected
@@ -238,8 +238,8 @@ TEST_CASE("Negative policies reject impossible users at Reset with a message nam
   const std::vector<std::pair<Id, Id>> full = {{0, 0}, {1, 0}, {1, 1}, {1, 2}};
   const Interactions train = Interactions::FromPairs(2, 3, full);
   UserThenPositive<UniformNegatives> uniform{UniformNegatives({.per_positive = 1})};
-  CHECK_THROWS_WITH(uniform.Reset(train, 1), Catch::Contains("user 1") &&
-                                                 Catch::Contains("all 3 items"));
+  CHECK_THROWS_WITH(uniform.Reset(train, 1),
+                    Catch::Contains("user 1") && Catch::Contains("all 3 items"));
   UserThenPositive<PopularityNegatives> popular{PopularityNegatives({.per_positive = 1})};
   CHECK_THROWS_WITH(popular.Reset(train, 1), Catch::Contains("user 1"));
   // Popularity: user 0's only non-train item (2) has degree 0 once user 1 is gone.

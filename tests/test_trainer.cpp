@@ -14,8 +14,8 @@
 #include <atomic>
 extern std::atomic<long> g_eigen_heap_allocations;
 #define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(x) \
-  do {                  \
+#define eigen_assert(x)                   \
+  do {                                    \
     if (!(x)) ++g_eigen_heap_allocations; \
   } while (false)
 
@@ -181,7 +181,7 @@ void CheckOneStepAgainstFiniteDifferences(const Recipe& recipe, Sampler sampler)
 // Records every hook call; stops when asked.
 struct Recorder {
   std::vector<std::string> calls;
-  Index stop_at_step = -1;      // stop after this global step (1-based), -1: never
+  Index stop_at_step = -1;       // stop after this global step (1-based), -1: never
   Index stop_at_epoch_end = -1;  // stop at the end of this epoch
   Index steps_seen = 0;
 
@@ -221,8 +221,8 @@ struct EpochCounter {
 };
 
 template <class S>
-using PlusMF = Trainer<MF<S>, DirectSpecPlus<S>, LogLoss<S>, UserThenPositive<>,
-                       Sgd<S, ExponentialDecay>>;
+using PlusMF =
+    Trainer<MF<S>, DirectSpecPlus<S>, LogLoss<S>, UserThenPositive<>, Sgd<S, ExponentialDecay>>;
 
 template <class S>
 typename PlusMF<S>::Options PlusOptions(std::uint64_t seed, int threads) {
@@ -243,7 +243,6 @@ PlusMF<S> MakePlus(std::uint64_t seed, int threads) {
   return PlusMF<S>(PlusOptions<S>(seed, threads), MF<S>({.dim = 8}), LogLoss<S>(),
                    UserThenPositive<>(), Sgd<S, ExponentialDecay>(20.0, {0.9}));
 }
-
 
 // Busy-waits 60 ms at every epoch end (callback time the trainer must not count).
 struct Sleeper {
@@ -306,10 +305,9 @@ TEST_CASE("Hooks run in order; a true return stops; non-bool hooks are fine", "[
   Recorder rec;
   EpochCounter counter;
   const TrainingState end = trainer.Train(train, rec, counter);
-  CHECK(rec.calls == std::vector<std::string>{"train_begin 2", "epoch_begin 1", "step 1.1",
-                                              "step 1.2", "epoch_end 1", "epoch_begin 2",
-                                              "step 2.1", "step 2.2", "epoch_end 2",
-                                              "train_end 2"});
+  CHECK(rec.calls == std::vector<std::string>{
+                         "train_begin 2", "epoch_begin 1", "step 1.1", "step 1.2", "epoch_end 1",
+                         "epoch_begin 2", "step 2.1", "step 2.2", "epoch_end 2", "train_end 2"});
   CHECK(counter.epochs == 2);
   CHECK_FALSE(trainer.Stopped());
   CHECK(end.epoch == 2);
@@ -338,8 +336,7 @@ TEST_CASE("Hooks run in order; a true return stops; non-bool hooks are fine", "[
   }
 }
 
-TEST_CASE("Same seed and thread count give bitwise-identical tables; seeds differ",
-          "[trainer]") {
+TEST_CASE("Same seed and thread count give bitwise-identical tables; seeds differ", "[trainer]") {
   const Interactions train = RandomTrain(60, 40, 400, 3);
   auto run = [&](std::uint64_t seed, int threads) {
     auto trainer = MakePlus<float>(seed, threads);
@@ -378,7 +375,7 @@ TEST_CASE("Train re-initialises unless warm_start; warm_start continues from giv
   warm.Initialize(train);
   warm.Train(train);
   CHECK(warm.Encoder().UserTable() == after_first);  // Initialize + warm Train == cold Train
-  warm.Train(train);                                  // continues
+  warm.Train(train);                                 // continues
   CHECK(warm.Encoder().UserTable() != after_first);
 }
 
@@ -392,13 +389,14 @@ TEST_CASE("Accessors expose the policies and per-side filter options", "[trainer
   CHECK(trainer.GetOptions().shrink == 0.03);
   CHECK(trainer.Encoder().Dim() == 64);  // MF default
   CHECK(trainer.TrainData() == nullptr);
+  CHECK_THROWS_WITH(trainer.Step(), Catch::Contains("outside Train()"));
 }
 
 TEST_CASE("Trainer rejects bad options with messages naming them", "[trainer]") {
   auto options = PlusOptions<float>(1, 1);
   options.batch_size = 0;
-  CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("batch_size") &&
-                                                Catch::Contains("= 0"));
+  CHECK_THROWS_WITH(PlusMF<float>(options),
+                    Catch::Contains("batch_size") && Catch::Contains("= 0"));
   options = PlusOptions<float>(1, 1);
   options.layer0_l2 = -1;
   CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("layer0_l2"));
@@ -416,13 +414,13 @@ TEST_CASE("Training seconds exclude callback time", "[trainer]") {
   Sleeper sleeper;
   const auto start = std::chrono::steady_clock::now();
   const TrainingState s = trainer.Train(train, sleeper);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(s.train_seconds > 0);
   CHECK(s.train_seconds < wall - sleeper.slept + 1e-3);
 }
 
-TEST_CASE("Steps allocate nothing in steady state beyond the encoder's RowGradients",
-          "[trainer]") {
+TEST_CASE("Steps allocate nothing in steady state beyond the encoder's RowGradients", "[trainer]") {
   const Interactions train = RandomTrain(200, 150, 2000, 9);
   AllocationProbe probe;
   auto options = PlusOptions<float>(3, 1);
@@ -435,8 +433,36 @@ TEST_CASE("Steps allocate nothing in steady state beyond the encoder's RowGradie
   // MF's AccumulateRows resizes RowGradient::values to each step's unique-row count (an Eigen
   // reallocation when the count changes): at most one allocation per table per step. The
   // trainer's own workspaces, the filters, the loss, the sampler and SGD add none.
-  INFO("allocations in 10 steady-state steps: " << probe.during << " operator new, "
-                                                 << probe.eigen << " Eigen");
+  INFO("allocations in 10 steady-state steps: " << probe.during << " operator new, " << probe.eigen
+                                                << " Eigen");
   CHECK(probe.during == 0);
   CHECK(probe.eigen <= 2 * 10);
+}
+
+TEST_CASE("The library's policies satisfy the concepts, in float and double",
+          "[trainer][concepts]") {
+  STATIC_REQUIRE(EncoderPolicy<MF<float>>);
+  STATIC_REQUIRE(EncoderPolicy<MF<double>>);
+  STATIC_REQUIRE(FilterPolicy<NoFilter<float>>);
+  STATIC_REQUIRE(FilterPolicy<DirectSpec<double>>);
+  STATIC_REQUIRE(FilterPolicy<DirectSpecPlus<float>>);
+  STATIC_REQUIRE(FilterPolicy<AdaptiveDirectSpecPlus<double>>);
+  STATIC_REQUIRE(LossPolicy<LogLoss<float>>);
+  STATIC_REQUIRE(LossPolicy<BprLoss<double>>);
+  STATIC_REQUIRE(LossPolicy<DirectAuLoss<float>>);
+  STATIC_REQUIRE(LossPolicy<SampledSoftmaxLoss<double>>);
+  STATIC_REQUIRE(LossPolicy<WithOutputL2<LogLoss<float>>>);
+  STATIC_REQUIRE(SamplerPolicy<UserThenPositive<>>);
+  STATIC_REQUIRE(SamplerPolicy<InteractionUniform<PopularityNegatives>>);
+  STATIC_REQUIRE(NegativePolicy<NoNegatives>);
+  STATIC_REQUIRE(NegativePolicy<UniformNegatives>);
+  STATIC_REQUIRE(OptimizerPolicy<Sgd<float, ExponentialDecay>>);
+  STATIC_REQUIRE(OptimizerPolicy<Adam<double, StepDecay>>);
+  STATIC_REQUIRE(DecayPolicy<NoDecay>);
+  // And some things that are not policies.
+  STATIC_REQUIRE_FALSE(EncoderPolicy<DirectSpecPlus<float>>);
+  STATIC_REQUIRE_FALSE(FilterPolicy<RowNormalizer<float>>);  // no FilterContext in Forward
+  STATIC_REQUIRE_FALSE(LossPolicy<MF<float>>);
+  STATIC_REQUIRE_FALSE(OptimizerPolicy<UniformNegatives>);
+  STATIC_REQUIRE_FALSE(SamplerPolicy<Sgd<float>>);
 }

@@ -60,14 +60,14 @@ class PoisoningSgd {
  public:
   using Scalar = S;
   PoisoningSgd() = default;
-  PoisoningSgd(int at, std::size_t table, bool touched_row) :
-      at_(at), table_(table), touched_row_(touched_row) {}
+  PoisoningSgd(int at, std::size_t table, bool touched_row)
+      : at_(at), table_(table), touched_row_(touched_row) {}
   void Update(const std::vector<RowMatrix<S>*>& tables, const std::vector<RowGradient<S>>& grads) {
     sgd_.Update(tables, grads);
     if (++updates_ != at_) return;
     // A touched row (found by the per-step check) or the last row, untouched in these tests.
-    const Id row = touched_row_ ? grads[table_].rows.front()
-                                : static_cast<Id>(tables[table_]->rows() - 1);
+    const Id row =
+        touched_row_ ? grads[table_].rows.front() : static_cast<Id>(tables[table_]->rows() - 1);
     poisoned_row_ = row;
     (*tables[table_])(row, 0) = std::numeric_limits<S>::infinity();
   }
@@ -215,7 +215,8 @@ TEST_CASE("DivergenceGuard names the table and row holding Inf", "[callbacks]") 
   const Interactions train = SmallTrain();
   using T = SmallTrainer<float, LogLoss<float>, PoisoningSgd<float>>;
   SECTION("a touched row, found right after its step") {
-    T trainer(SmallOptions<T>(2, 5), MF<float>({.dim = 8}), {}, {}, PoisoningSgd<float>(2, 1, true));
+    T trainer(SmallOptions<T>(2, 5), MF<float>({.dim = 8}), {}, {},
+              PoisoningSgd<float>(2, 1, true));
     DivergenceGuard guard({.throw_on_divergence = false});
     trainer.Train(train, guard);
     CHECK(trainer.Stopped());
@@ -238,7 +239,8 @@ TEST_CASE("DivergenceGuard names the table and row holding Inf", "[callbacks]") 
     }
   }
   SECTION("no false alarm on a healthy run") {
-    T trainer(SmallOptions<T>(2, 5), MF<float>({.dim = 8}), {}, {}, PoisoningSgd<float>(-1, 0, true));
+    T trainer(SmallOptions<T>(2, 5), MF<float>({.dim = 8}), {}, {},
+              PoisoningSgd<float>(-1, 0, true));
     DivergenceGuard guard;
     CHECK_NOTHROW(trainer.Train(train, guard));
     CHECK_FALSE(guard.Diverged());

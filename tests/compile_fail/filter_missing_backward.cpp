@@ -19,9 +19,7 @@ class FilterWithoutBackward {
     y = xhat;
   }
 #ifdef DIRECTSPEC_CONTROL
-  void Backward(const directspec::RowMatrix<S>& gy, directspec::RowMatrix<S>& gxhat) {
-    gxhat = gy;
-  }
+  void Backward(const directspec::RowMatrix<S>& gy, directspec::RowMatrix<S>& gxhat) { gxhat = gy; }
 #endif
 };
 
@@ -29,8 +27,7 @@ class FilterWithoutBackward {
 
 int main() {
   using namespace directspec;
-  Trainer<MF<float>, FilterWithoutBackward<float>, LogLoss<float>, UserThenPositive<>,
-          Sgd<float>>
+  Trainer<MF<float>, FilterWithoutBackward<float>, LogLoss<float>, UserThenPositive<>, Sgd<float>>
       trainer;
   return static_cast<int>(trainer.GetOptions().epochs) - 1;
 }

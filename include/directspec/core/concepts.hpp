@@ -25,82 +25,81 @@ namespace directspec {
 
 /// A policy names its scalar type: float for speed, double for gradient checks.
 template <class P>
-concept HasScalar = requires { typename P::Scalar; } && std::floating_point<typename P::Scalar>;
+concept HasScalar = requires {
+  typename P::Scalar;
+}
+&&std::floating_point<typename P::Scalar>;
 
 /// Encoder (models/): parameter tables -> batch rows, and batch-row gradients -> RowGradients.
 template <class E>
-concept EncoderPolicy =
-    HasScalar<E> &&
-    requires(E& e, const Interactions& train, std::uint64_t seed) { e.Initialize(train, seed); } &&
-    requires(E& e, std::span<const Id> users, std::span<const Id> items,
-             RowMatrix<typename E::Scalar>& xu, RowMatrix<typename E::Scalar>& xi) {
-      e.Encode(users, items, xu, xi);
-    } &&
+concept EncoderPolicy = HasScalar<E> &&
+    requires(E& e, const Interactions& train, std::uint64_t seed) {
+  e.Initialize(train, seed);
+} && requires(E& e, std::span<const Id> users, std::span<const Id> items,
+              RowMatrix<typename E::Scalar>& xu, RowMatrix<typename E::Scalar>& xi) {
+  e.Encode(users, items, xu, xi);
+} &&
     requires(E& e, const RowMatrix<typename E::Scalar>& gu, const RowMatrix<typename E::Scalar>& gi,
-             std::vector<RowGradient<typename E::Scalar>>& grads) { e.Backward(gu, gi, grads); } &&
-    requires(E& e) {
-      { e.Tables() } -> std::convertible_to<std::vector<RowMatrix<typename E::Scalar>*>>;
-    } &&
-    requires(const E& e) {
-      { e.TableNames() } -> std::convertible_to<std::vector<std::string>>;
-    } &&
-    requires(const E& e, RowMatrix<typename E::Scalar>& u, RowMatrix<typename E::Scalar>& i) {
-      e.InferenceEmbeddings(u, i);
-    } &&
-    requires(const E& e) {
-      { e.Dim() } -> std::convertible_to<Index>;
-    };
+             std::vector<RowGradient<typename E::Scalar>>& grads) {
+  e.Backward(gu, gi, grads);
+} && requires(E& e) {
+  { e.Tables() } -> std::convertible_to<std::vector<RowMatrix<typename E::Scalar>*>>;
+} && requires(const E& e) {
+  { e.TableNames() } -> std::convertible_to<std::vector<std::string>>;
+} && requires(const E& e, RowMatrix<typename E::Scalar>& u, RowMatrix<typename E::Scalar>& i) {
+  e.InferenceEmbeddings(u, i);
+} && requires(const E& e) {
+  { e.Dim() } -> std::convertible_to<Index>;
+};
 
 /// Side filter (filters/): X̂ -> Y for one side's batch, with its backward pass.
 template <class F>
-concept FilterPolicy =
-    HasScalar<F> &&
+concept FilterPolicy = HasScalar<F> &&
     requires(F& f, const RowMatrix<typename F::Scalar>& xhat, const FilterContext& ctx,
-             RowMatrix<typename F::Scalar>& y) { f.Forward(xhat, ctx, y); } &&
-    requires(F& f, const RowMatrix<typename F::Scalar>& gy, RowMatrix<typename F::Scalar>& gxhat) {
-      f.Backward(gy, gxhat);
-    };
+             RowMatrix<typename F::Scalar>& y) {
+  f.Forward(xhat, ctx, y);
+} && requires(F& f, const RowMatrix<typename F::Scalar>& gy, RowMatrix<typename F::Scalar>& gxhat) {
+  f.Backward(gy, gxhat);
+};
 
 /// Loss (losses/): output rows of both sides -> batch loss and dL/dO per side.
 template <class L>
-concept LossPolicy =
-    HasScalar<L> &&
+concept LossPolicy = HasScalar<L> &&
     requires(L& l, const RowMatrix<typename L::Scalar>& ou, const RowMatrix<typename L::Scalar>& oi,
              const Batch& batch, RowMatrix<typename L::Scalar>& gu,
              RowMatrix<typename L::Scalar>& gi) {
-      { l.Evaluate(ou, oi, batch, gu, gi) } -> std::convertible_to<typename L::Scalar>;
-    };
+  { l.Evaluate(ou, oi, batch, gu, gi) } -> std::convertible_to<typename L::Scalar>;
+};
 
 /// Sampler (samplers/): seeded batches of (user, positive[, negatives]).
 template <class P>
-concept SamplerPolicy =
-    requires(P& p, const Interactions& train, std::uint64_t seed) { p.Reset(train, seed); } &&
-    requires(P& p, Index batch_size, Batch& batch) { p.Sample(batch_size, batch); } &&
-    requires(const P& p, Index batch_size) {
-      { p.StepsPerEpoch(batch_size) } -> std::convertible_to<Index>;
-    };
+concept SamplerPolicy = requires(P& p, const Interactions& train, std::uint64_t seed) {
+  p.Reset(train, seed);
+}
+&&requires(P& p, Index batch_size, Batch& batch) { p.Sample(batch_size, batch); }
+&&requires(const P& p, Index batch_size) {
+  { p.StepsPerEpoch(batch_size) } -> std::convertible_to<Index>;
+};
 
 /// Optimizer (optim/): updates the touched rows of the encoder's tables.
 template <class O>
-concept OptimizerPolicy =
-    HasScalar<O> &&
+concept OptimizerPolicy = HasScalar<O> &&
     requires(O& o, const std::vector<RowMatrix<typename O::Scalar>*>& tables,
              const std::vector<RowGradient<typename O::Scalar>>& grads) {
-      o.Update(tables, grads);
-    } &&
-    requires(O& o, Index epoch) { o.EndEpoch(epoch); } &&
-    requires(const O& o) {
-      { o.LearningRate() } -> std::convertible_to<typename O::Scalar>;
-    };
+  o.Update(tables, grads);
+} && requires(O& o, Index epoch) {
+  o.EndEpoch(epoch);
+} && requires(const O& o) {
+  { o.LearningRate() } -> std::convertible_to<typename O::Scalar>;
+};
 
 /// Negative-item policy of the batch samplers (samplers/negatives.hpp). Draw is only needed
 /// when PerPositive() can be non-zero, so it is not part of the concept.
 template <class N>
-concept NegativePolicy =
-    requires(const N& n) {
-      { n.PerPositive() } -> std::convertible_to<Index>;
-    } &&
-    requires(N& n, const Interactions& train) { n.Reset(train); };
+concept NegativePolicy = requires(const N& n) {
+  { n.PerPositive() } -> std::convertible_to<Index>;
+}
+&&requires(N& n, const Interactions& train) { n.Reset(train); };
 
 /// Learning-rate decay policy (optim/decay.hpp).
 template <class D>

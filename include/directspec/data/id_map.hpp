@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "directspec/core/types.hpp"
+#include "directspec/data/data_error.hpp"
 
 namespace directspec {
 
@@ -70,9 +71,9 @@ class IdMap {
     for (std::size_t k = 0; k < raw.size(); ++k) {
       const Id id = map.Insert(raw[k]);
       if (static_cast<std::size_t>(id) != k)
-        throw std::invalid_argument("IdMap::FromRawIds: duplicate raw id '" + raw[k] +
-                                    "' at positions " + std::to_string(id) + " and " +
-                                    std::to_string(k));
+        throw std::invalid_argument("IdMap::FromRawIds: duplicate raw id " +
+                                    DataError::Quote(raw[k]) + " at positions " +
+                                    std::to_string(id) + " and " + std::to_string(k));
     }
     return map;
   }

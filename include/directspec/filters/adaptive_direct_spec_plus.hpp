@@ -6,8 +6,9 @@
 //     Y = X̂ − α P X̂.
 //
 // The share mask is rebuilt from the sparse adjacency every Forward (SharedNeighbours, B²/8
-// bytes): O(nnz + B²) memory, never an n x n or m x m mask, and T is never materialised. Duplicate ids with at least one neighbour share (they have the
-// same neighbours); two copies of a neighbourless id do not, apart from each row's diagonal.
+// bytes): O(nnz + B²) memory, never an n x n or m x m mask, and T is never materialised. Duplicate
+// ids with at least one neighbour share (they have the same neighbours); two copies of a
+// neighbourless id do not, apart from each row's diagonal.
 #pragma once
 
 #include <cmath>

@@ -111,20 +111,30 @@ class SoftmaxSpectrumKernel {
   const RowMatrix<S>& Weights() const { return p_; }
 
  private:
-  /// z_j *= τ0 where bit j is set, τ1 elsewhere: set entries are scaled into a side buffer
-  /// first, then the whole row is scaled by τ1 (vectorised) and the set entries written back.
+  /// z_j *= τ0 where bit j is set, τ1 elsewhere: one vectorised scale of the row by τ1, then
+  /// the set entries (typically a few percent) rescaled by τ0/τ1. With τ1 = 0 the set entries
+  /// are scaled into a side buffer first instead (no division).
   template <class Row>
   void ScaleRow(Row z, const std::uint64_t* bits, Index words, S tau0, S tau1) {
+    S* row = &z(0);
+    if (tau1 != S(0)) {
+      z *= tau1;
+      const S ratio = tau0 / tau1;
+      for (Index k = 0; k < words; ++k)
+        for (std::uint64_t word = bits[k]; word != 0; word &= word - 1)
+          row[k * 64 + std::countr_zero(word)] *= ratio;
+      return;
+    }
     held_.clear();
     where_.clear();
     for (Index k = 0; k < words; ++k)
       for (std::uint64_t word = bits[k]; word != 0; word &= word - 1) {
         const Index j = k * 64 + std::countr_zero(word);
-        held_.push_back(z(j) * tau0);
+        held_.push_back(row[j] * tau0);
         where_.push_back(j);
       }
     z *= tau1;
-    for (std::size_t t = 0; t < where_.size(); ++t) z(where_[t]) = held_[t];
+    for (std::size_t t = 0; t < where_.size(); ++t) row[where_[t]] = held_[t];
   }
 
   RowMatrix<S> x_, p_, w_, g_;

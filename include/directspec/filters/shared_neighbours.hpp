@@ -103,7 +103,7 @@ class SharedNeighbours {
   std::vector<Id> touched_;                 // columns seen in this batch
   std::vector<std::uint64_t> column_bits_;  // touched_.size() x words_: rows holding the column
   std::vector<Index> column_count_;         // batch entries per touched column
-  std::vector<Id> entry_slot_;               // slot of every batch entry, in batch order
+  std::vector<Id> entry_slot_;              // slot of every batch entry, in batch order
   std::vector<std::uint64_t> row_bits_;     // rows_ x words_: the mask
 };
 

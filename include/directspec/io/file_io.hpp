@@ -74,6 +74,7 @@ void PutLE(std::vector<std::byte>& out, U value) {
 /// Copies `count` scalars to little-endian bytes at `out` (a no-op conversion on x86 / ARM).
 template <class S>
 void ScalarsToLE(const S* in, std::size_t count, std::byte* out) {
+  if (count == 0) return;  // empty tables have null data(): memcpy(null, ...) is undefined
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(out, in, count * sizeof(S));
   } else {
@@ -87,6 +88,7 @@ void ScalarsToLE(const S* in, std::size_t count, std::byte* out) {
 
 template <class S>
 void ScalarsFromLE(const std::byte* in, std::size_t count, S* out) {
+  if (count == 0) return;
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(out, in, count * sizeof(S));
   } else {

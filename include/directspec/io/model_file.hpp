@@ -263,8 +263,11 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   for (std::uint32_t k = 0; k < hp; ++k) {
     std::string key = r.ReadString("hyperparameter name");
     std::string value = r.ReadString("hyperparameter value");
-    if (!meta.hyperparameters.emplace(std::move(key), std::move(value)).second)
-      r.Fail("duplicate hyperparameter name");
+    // Keys are stored sorted and unique (std::map order), so the encoding is canonical.
+    if (!meta.hyperparameters.empty() && !(meta.hyperparameters.rbegin()->first < key))
+      r.Fail(meta.hyperparameters.count(key) ? "duplicate hyperparameter name"
+                                             : "hyperparameter names out of order");
+    meta.hyperparameters.emplace_hint(meta.hyperparameters.end(), std::move(key), std::move(value));
   }
   auto read_ids = [&](std::vector<std::string>& ids, std::uint64_t expected, const char* what) {
     const auto count = r.ReadLE<std::uint64_t>(what);

@@ -45,7 +45,7 @@ class Adam {
   Adam() : Adam(Options{}) {}
   explicit Adam(Options options, Decay decay = {})
       : options_(options), rate_(options.learning_rate), decay_(std::move(decay)) {
-    detail::CheckLearningRate("Adam", options_.learning_rate);
+    detail::CheckLearningRate<S>("Adam", options_.learning_rate);
     auto check_beta = [](const char* name, double b) {
       if (!(b >= 0 && b < 1))
         throw std::invalid_argument(std::string("Adam: ") + name + " must lie in [0, 1), got " +

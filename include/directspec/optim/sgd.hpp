@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -18,10 +19,16 @@ namespace directspec {
 
 namespace detail {
 
-inline void CheckLearningRate(const char* who, double rate) {
-  if (!(rate > 0) || !std::isfinite(rate))
-    throw std::invalid_argument(std::string(who) + ": learning rate must be finite and > 0, got " +
-                                std::to_string(rate));
+/// The rate must be finite and positive both as given and in the table's scalar type: a float
+/// table would step by inf for 1e300 and by 0 for 1e-50.
+template <class S = double>
+void CheckLearningRate(const char* who, double rate) {
+  const S as_scalar = static_cast<S>(rate);
+  if (!(rate > 0) || !std::isfinite(rate) || !(as_scalar > S(0)) || !std::isfinite(as_scalar)) {
+    std::ostringstream m;
+    m << who << ": learning rate must be finite and > 0 in the table's scalar type, got " << rate;
+    throw std::invalid_argument(m.str());
+  }
 }
 
 template <class S>
@@ -31,8 +38,8 @@ void CheckShapes(const char* who, const std::vector<RowMatrix<S>*>& tables,
     throw std::invalid_argument(std::string(who) + ": " + std::to_string(tables.size()) +
                                 " tables but " + std::to_string(grads.size()) + " gradients");
   for (std::size_t t = 0; t < tables.size(); ++t)
-    if (grads[t].Size() > 0 && (grads[t].values.rows() != grads[t].Size() ||
-                                grads[t].values.cols() != tables[t]->cols()))
+    if (grads[t].Size() > 0 &&
+        (grads[t].values.rows() != grads[t].Size() || grads[t].values.cols() != tables[t]->cols()))
       throw std::invalid_argument(std::string(who) + ": gradient " + std::to_string(t) + " is " +
                                   std::to_string(grads[t].values.rows()) + " x " +
                                   std::to_string(grads[t].values.cols()) + " for " +
@@ -55,7 +62,7 @@ class Sgd {
 
   explicit Sgd(double learning_rate = 0.01, Decay decay = {})
       : initial_(learning_rate), rate_(learning_rate), decay_(std::move(decay)) {
-    detail::CheckLearningRate("Sgd", learning_rate);
+    detail::CheckLearningRate<S>("Sgd", learning_rate);
   }
 
   void Update(const std::vector<RowMatrix<S>*>& tables, const std::vector<RowGradient<S>>& grads) {
@@ -78,7 +85,7 @@ class Sgd {
   /// The rate in double, as the decay computes it.
   double LearningRateDouble() const { return rate_; }
   void SetLearningRate(double rate) {
-    detail::CheckLearningRate("Sgd::SetLearningRate", rate);
+    detail::CheckLearningRate<S>("Sgd::SetLearningRate", rate);
     rate_ = rate;
   }
   const Decay& DecayPolicy() const { return decay_; }

@@ -83,7 +83,7 @@ inline bool RowContains(std::span<const Id> row, Id item) {
 class UniformNegatives {
  public:
   struct Options {
-    Index per_positive = 1;    // k negatives per positive
+    Index per_positive = 1;     // k negatives per positive
     Index max_rejections = 32;  // redraws before the exact fallback
   };
 
@@ -102,8 +102,8 @@ class UniformNegatives {
     for (Index u = 0; u < train.Users(); ++u)
       if (train.UserDegree(u) > 0 && train.UserDegree(u) >= items_)
         throw std::invalid_argument("UniformNegatives: user " + std::to_string(u) +
-                                    " has a train interaction with all " +
-                                    std::to_string(items_) + " items, so no negative exists");
+                                    " has a train interaction with all " + std::to_string(items_) +
+                                    " items, so no negative exists");
   }
 
   Id Draw(std::mt19937_64& engine, Id user) const {

@@ -230,8 +230,8 @@ class DivergenceGuard {
     if (!std::isfinite(s.step_loss)) {
       std::ostringstream m;
       m << "training diverged at epoch " << s.epoch << " step " << s.step << ": the batch loss is "
-        << s.step_loss << " (learning rate " << trainer.Optimizer().LearningRate()
-        << "); lower the learning rate";
+        << s.step_loss << WorstTouchedRow(trainer) << " (learning rate "
+        << trainer.Optimizer().LearningRate() << "); lower the learning rate";
       return Fail(m.str());
     }
     if (!options_.check_touched_rows_every_step) return false;
@@ -255,7 +255,8 @@ class DivergenceGuard {
       if (table.allFinite()) continue;
       for (Index r = 0; r < table.rows(); ++r)
         if (!table.row(r).allFinite())
-          return Fail(TableMessage(trainer, s, names, t, static_cast<Id>(r), "at the end of epoch"));
+          return Fail(
+              TableMessage(trainer, s, names, t, static_cast<Id>(r), "at the end of epoch"));
     }
     return false;
   }
@@ -274,6 +275,32 @@ class DivergenceGuard {
       << "): table '" << (t < names.size() ? names[t] : std::to_string(t)) << "' row " << row
       << " holds NaN or Inf (learning rate " << trainer.Optimizer().LearningRate()
       << "); lower the learning rate";
+    return m.str();
+  }
+
+  /// Where a non-finite loss came from: the step's touched row holding NaN/Inf, or else the one
+  /// with the largest entry (the loss can overflow while every table entry is still finite).
+  template <class T>
+  static std::string WorstTouchedRow(T& trainer) {
+    const auto tables = trainer.Encoder().Tables();
+    const auto names = trainer.Encoder().TableNames();
+    const auto& grads = trainer.LastGradients();
+    double worst = -1;
+    std::size_t worst_table = 0;
+    Id worst_row = -1;
+    for (std::size_t t = 0; t < tables.size() && t < grads.size(); ++t)
+      for (Id r : grads[t].rows) {
+        const auto row = tables[t]->row(r);
+        const double size = row.allFinite() ? static_cast<double>(row.cwiseAbs().maxCoeff())
+                                            : std::numeric_limits<double>::infinity();
+        if (size > worst) worst = size, worst_table = t, worst_row = r;
+      }
+    if (worst_row < 0) return "";
+    std::ostringstream m;
+    m << "; table '"
+      << (worst_table < names.size() ? names[worst_table] : std::to_string(worst_table)) << "' row "
+      << worst_row << (std::isfinite(worst) ? " has the largest entry, " : " holds NaN or Inf");
+    if (std::isfinite(worst)) m << worst;
     return m.str();
   }
 

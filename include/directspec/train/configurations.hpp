@@ -36,8 +36,8 @@ namespace directspec {
 // ------------------------------------------------------------------------------------ aliases
 // The paper's method: positive-only log loss, reference sampler, plain SGD with per-epoch decay.
 template <class S>
-using DirectSpecPlusMF = Trainer<MF<S>, DirectSpecPlus<S>, LogLoss<S>, UserThenPositive<>,
-                                 Sgd<S, ExponentialDecay>>;
+using DirectSpecPlusMF =
+    Trainer<MF<S>, DirectSpecPlus<S>, LogLoss<S>, UserThenPositive<>, Sgd<S, ExponentialDecay>>;
 template <class S>
 using AdaptiveDirectSpecPlusMF = Trainer<MF<S>, AdaptiveDirectSpecPlus<S>, LogLoss<S>,
                                          UserThenPositive<>, Sgd<S, ExponentialDecay>>;
@@ -86,10 +86,10 @@ struct RecipeSettings {
   Index dim = 64;
   Index layers = 3;  // LightGCN only
   double alpha = 1.0;
-  double tau = 3.0;                // DirectSpec+
-  double tau0 = 2.5, tau1 = 3.0;   // adaptive DirectSpec+
-  double shrink = 0.03;            // NormShrink s
-  double output_l2 = 0.01;         // LightGCN scripts only: (reg / B) Σ ||o||²
+  double tau = 3.0;               // DirectSpec+
+  double tau0 = 2.5, tau1 = 3.0;  // adaptive DirectSpec+
+  double shrink = 0.03;           // NormShrink s
+  double output_l2 = 0.01;        // LightGCN scripts only: (reg / B) Σ ||o||²
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -115,10 +115,18 @@ inline RecipeSettings ReferenceRecipe(ReferenceDataset dataset, ReferenceModel m
       break;
   }
   switch (model) {
-    case ReferenceModel::kMF: r.epochs = 300, r.decay = 0.9995; break;
-    case ReferenceModel::kAdaptiveMF: r.epochs = 50, r.decay = 0.9999; break;
-    case ReferenceModel::kLightGCN: r.epochs = 200, r.decay = 0.9999; break;
-    case ReferenceModel::kAdaptiveLightGCN: r.epochs = 390, r.decay = 0.9999; break;
+    case ReferenceModel::kMF:
+      r.epochs = 300, r.decay = 0.9995;
+      break;
+    case ReferenceModel::kAdaptiveMF:
+      r.epochs = 50, r.decay = 0.9999;
+      break;
+    case ReferenceModel::kLightGCN:
+      r.epochs = 200, r.decay = 0.9999;
+      break;
+    case ReferenceModel::kAdaptiveLightGCN:
+      r.epochs = 390, r.decay = 0.9999;
+      break;
   }
   return r;
 }
@@ -130,11 +138,11 @@ struct BaselineSettings {
   Index epochs = 100;
   Index batch_size = 2048;
   Index dim = 64;
-  Index layers = 3;            // LightGCN only
-  double layer0_l2 = 1e-4;     // BPR only (encoder.AddParameterL2)
-  Index negatives = 1;         // BPR only
-  double gamma = 1.0;          // DirectAU uniformity weight
-  double temperature = 0.1;    // sampled softmax
+  Index layers = 3;          // LightGCN only
+  double layer0_l2 = 1e-4;   // BPR only (encoder.AddParameterL2)
+  Index negatives = 1;       // BPR only
+  double gamma = 1.0;        // DirectAU uniformity weight
+  double temperature = 0.1;  // sampled softmax
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -142,8 +150,7 @@ struct BaselineSettings {
 namespace detail {
 
 template <class T>
-typename T::Options CommonOptions(Index epochs, Index batch_size, std::uint64_t seed,
-                                  int threads) {
+typename T::Options CommonOptions(Index epochs, Index batch_size, std::uint64_t seed, int threads) {
   typename T::Options o;
   o.epochs = epochs;
   o.batch_size = batch_size;
@@ -176,10 +183,11 @@ DirectSpecPlusMF<S> MakeDirectSpecPlusMF(const RecipeSettings& r) {
 
 template <class S>
 AdaptiveDirectSpecPlusMF<S> MakeAdaptiveDirectSpecPlusMF(const RecipeSettings& r) {
-  return detail::MakeSpectrumTrainer<AdaptiveDirectSpecPlusMF<S>>(
-      r, MF<S>({.dim = r.dim}), LogLoss<S>(),
-      {.alpha = static_cast<S>(r.alpha), .tau0 = static_cast<S>(r.tau0),
-       .tau1 = static_cast<S>(r.tau1)});
+  return detail::MakeSpectrumTrainer<AdaptiveDirectSpecPlusMF<S>>(r, MF<S>({.dim = r.dim}),
+                                                                  LogLoss<S>(),
+                                                                  {.alpha = static_cast<S>(r.alpha),
+                                                                   .tau0 = static_cast<S>(r.tau0),
+                                                                   .tau1 = static_cast<S>(r.tau1)});
 }
 
 template <class S>
@@ -206,7 +214,8 @@ AdaptiveDirectSpecPlusLightGCN<S> MakeAdaptiveDirectSpecPlusLightGCN(const Recip
   return detail::MakeSpectrumTrainer<AdaptiveDirectSpecPlusLightGCN<S>>(
       r, LightGCN<S>({.dim = r.dim, .layers = r.layers}),
       WithOutputL2<LogLoss<S>>({.reg = static_cast<S>(r.output_l2)}),
-      {.alpha = static_cast<S>(r.alpha), .tau0 = static_cast<S>(r.tau0),
+      {.alpha = static_cast<S>(r.alpha),
+       .tau0 = static_cast<S>(r.tau0),
        .tau1 = static_cast<S>(r.tau1)});
 }
 
@@ -223,9 +232,10 @@ BprMF<S> MakeBprMF(const BaselineSettings& b = {}) {
   auto o = detail::CommonOptions<BprMF<S>>(b.epochs, b.batch_size, b.seed, b.threads);
   o.normalize_rows = false;
   o.layer0_l2 = b.layer0_l2;
-  return BprMF<S>(o, MF<S>({.dim = b.dim}), BprLoss<S>(),
-                  UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = b.negatives})),
-                  Adam<S>({.learning_rate = b.learning_rate}));
+  return BprMF<S>(
+      o, MF<S>({.dim = b.dim}), BprLoss<S>(),
+      UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = b.negatives})),
+      Adam<S>({.learning_rate = b.learning_rate}));
 }
 
 template <class S>
@@ -251,10 +261,9 @@ DirectAuMF<S> MakeDirectAuMF(const BaselineSettings& b = {}) {
 template <class S>
 SampledSoftmaxMF<S> MakeSampledSoftmaxMF(const BaselineSettings& b = {}) {
   auto o = detail::CommonOptions<SampledSoftmaxMF<S>>(b.epochs, b.batch_size, b.seed, b.threads);
-  return SampledSoftmaxMF<S>(
-      o, MF<S>({.dim = b.dim}),
-      SampledSoftmaxLoss<S>({.temperature = static_cast<S>(b.temperature)}), UserThenPositive<>(),
-      Adam<S>({.learning_rate = b.learning_rate}));
+  return SampledSoftmaxMF<S>(o, MF<S>({.dim = b.dim}),
+                             SampledSoftmaxLoss<S>({.temperature = static_cast<S>(b.temperature)}),
+                             UserThenPositive<>(), Adam<S>({.learning_rate = b.learning_rate}));
 }
 
 }  // namespace directspec

@@ -60,7 +60,7 @@ struct PolicyOptions {
   using type = NoPolicyOptions;
 };
 template <class P>
-  requires requires { typename P::Options; }
+requires requires { typename P::Options; }
 struct PolicyOptions<P> {
   using type = typename P::Options;
 };
@@ -89,18 +89,36 @@ bool CallHook(C& callback, F&& hook) {
   }
 }
 
-/// Sets Eigen's thread count for a scope and restores it after.
-class EigenThreadScope {
+/// Thread settings for the duration of Train(): OpenMP's thread count (for policies that use
+/// OpenMP themselves, e.g. LightGCN propagation, and callbacks such as evaluation) when
+/// `threads` > 0, and Eigen's internal GEMM threading off. The trainer's parallelism is one
+/// thread per side; Eigen's parallel GEMM on the filter's B x d shapes measured several times
+/// slower than one thread (docs/trainer.md). Both settings are restored afterwards.
+class ThreadScope {
  public:
-  explicit EigenThreadScope(int threads) : previous_(Eigen::nbThreads()) {
-    if (threads > 0) Eigen::setNbThreads(threads);
+  explicit ThreadScope(int threads) : eigen_(Eigen::nbThreads()) {
+#if defined(_OPENMP)
+    omp_ = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    Eigen::setNbThreads(1);
   }
-  ~EigenThreadScope() { Eigen::setNbThreads(previous_); }
-  EigenThreadScope(const EigenThreadScope&) = delete;
-  EigenThreadScope& operator=(const EigenThreadScope&) = delete;
+  ~ThreadScope() {
+    Eigen::setNbThreads(eigen_);
+#if defined(_OPENMP)
+    omp_set_num_threads(omp_);
+#endif
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
 
  private:
-  int previous_;
+  int eigen_;
+#if defined(_OPENMP)
+  int omp_ = 1;
+#endif
 };
 
 }  // namespace detail
@@ -124,9 +142,10 @@ class Trainer {
   static_assert(EncoderPolicy<EncoderT>,
                 "Trainer: the encoder does not satisfy directspec::EncoderPolicy; the note below "
                 "names the missing or mistyped member");
-  static_assert(FilterPolicy<FilterT>,
-                "Trainer: the filter does not satisfy directspec::FilterPolicy; the note below names "
-                "the missing or mistyped member");
+  static_assert(
+      FilterPolicy<FilterT>,
+      "Trainer: the filter does not satisfy directspec::FilterPolicy; the note below names "
+      "the missing or mistyped member");
   static_assert(LossPolicy<LossT>,
                 "Trainer: the loss does not satisfy directspec::LossPolicy; the note below names "
                 "the missing or mistyped member");
@@ -159,8 +178,8 @@ class Trainer {
     Index steps_per_epoch = 0;
     /// Run seed: stream 0 initialises the encoder, stream 1 seeds the sampler.
     std::uint64_t seed = 0;
-    /// OpenMP / Eigen threads for Train(); 0 keeps the current settings. With >= 2 the two sides
-    /// run in parallel.
+    /// OpenMP threads during Train() (0: the process setting, OMP_NUM_THREADS). With >= 2 the two
+    /// sides run in parallel; Eigen's own GEMM threading is off during Train().
     int threads = 0;
     /// L2-normalise each side's rows before the filter (RowNormalizer). BPR baselines: false.
     bool normalize_rows = true;
@@ -171,6 +190,10 @@ class Trainer {
     /// Options of the filter on each side (used when the filter has an Options type).
     FilterOptions user_filter{};
     FilterOptions item_filter{};
+    /// Run the user and item sides concurrently when >= 2 threads are available. On a shared,
+    /// busy machine OpenMP's spin-waiting makes this slower than one thread; see docs/trainer.md
+    /// (set false, or run with OMP_WAIT_POLICY=passive).
+    bool parallel_sides = true;
     /// Keep the encoder's current tables and the optimizer's state instead of re-initialising
     /// them at the start of Train() (continue training, or start from given tables).
     bool warm_start = false;
@@ -202,7 +225,7 @@ class Trainer {
   /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
   template <class... Callbacks>
   TrainingState Train(const Interactions& train, Callbacks&&... callbacks) {
-    detail::EigenThreadScope eigen_threads(options_.threads);
+    detail::ThreadScope thread_scope(options_.threads);
     if (!options_.warm_start) Initialize(train);
     tables_ = encoder_.Tables();
     if (tables_.empty() || tables_.front()->size() == 0)
@@ -284,6 +307,8 @@ class Trainer {
   /// One training step on the next sampled batch; returns the batch loss (plus the layer-0 L2
   /// penalty when enabled). Only valid inside Train() (callbacks may not call it).
   Scalar Step() {
+    if (train_ == nullptr)
+      throw std::logic_error("Trainer::Step: called outside Train() (no train data bound)");
     const Interactions& train = *train_;
     sampler_.Sample(options_.batch_size, batch_);
     item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
@@ -354,8 +379,7 @@ class Trainer {
     if (options_.threads < 0) fail("threads", std::to_string(options_.threads), "must be >= 0");
     if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
       fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
-    if (options_.layer0_l2 > 0 &&
-        !requires(EncoderT & e, std::vector<RowGradient<Scalar>> & g) {
+    if (options_.layer0_l2 > 0 && !requires(EncoderT & e, std::vector<RowGradient<Scalar>> & g) {
           e.AddParameterL2(Scalar(1), g);
         })
       fail("layer0_l2", std::to_string(options_.layer0_l2),
@@ -368,7 +392,8 @@ class Trainer {
   void ForBothSides(F&& f) {
     std::array<std::exception_ptr, 2> errors{};
 #if defined(_OPENMP)
-    const bool parallel = (options_.threads > 0 ? options_.threads : omp_get_max_threads()) >= 2;
+    const bool parallel = options_.parallel_sides &&
+                          (options_.threads > 0 ? options_.threads : omp_get_max_threads()) >= 2;
 #pragma omp parallel for num_threads(2) schedule(static, 1) if (parallel)
 #endif
     for (int s = 0; s < 2; ++s) {
@@ -429,7 +454,7 @@ class Trainer {
   Batch batch_;
   std::vector<Id> item_rows_;
   std::array<FilterContext, 2> contexts_{};
-  std::array<RowMatrix<Scalar>, 2> x_, xhat_, y_, o_;       // forward chain per side
+  std::array<RowMatrix<Scalar>, 2> x_, xhat_, y_, o_;        // forward chain per side
   std::array<RowMatrix<Scalar>, 2> gout_, gy_, gxhat_, gx_;  // backward chain per side
   std::array<const RowMatrix<Scalar>*, 2> out_{}, gin_{};
   std::vector<RowGradient<Scalar>> grads_;

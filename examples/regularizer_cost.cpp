@@ -1,0 +1,141 @@
+// regularizer_cost: what a spectrum filter costs per training step. Trains the same MF trainer
+// (d 64, B 256, log loss, SGD: the reference shapes) with NoFilter, DirectSpec, DirectSpec+ and
+// adaptive DirectSpec+ for a fixed number of steps, and prints the wall time per step and the
+// overhead relative to NoFilter. Runs are interleaved (filter by filter within each repeat) and
+// the median repeat is reported, so a machine whose load changes affects every filter alike.
+//
+//   build/examples/regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS]]]
+//   build/examples/regularizer_cost ../shared/datasets/citeulike 300 5
+//
+// Defaults: synthetic data, 100 timed steps after 10 warm-up steps, 3 repeats (a few seconds).
+// OMP_NUM_THREADS sets the threads (with 2 or more, the user and item sides run in parallel).
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <exception>
+#include <iomanip>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "directspec/directspec.hpp"
+
+using namespace directspec;
+
+namespace {
+
+constexpr Index kWarmupSteps = 10;  // first steps allocate workspaces: not timed
+
+/// Records the training clock (callbacks excluded) after the warm-up step and after the last one.
+struct StepClock {
+  Index warmup;
+  double start = 0, end = 0;
+  Index timed_steps = 0;
+  template <class T>
+  void OnStepEnd(T&, const TrainingState& s) {
+    if (s.step == warmup) start = s.train_seconds;
+    if (s.step > warmup) {
+      end = s.train_seconds;
+      timed_steps = s.step - warmup;
+    }
+  }
+};
+
+template <class Filter>
+using MFWith =
+    Trainer<MF<float>, Filter, LogLoss<float>, UserThenPositive<>, Sgd<float, ExponentialDecay>>;
+
+/// Milliseconds per step of one run: one epoch of warm-up + `steps` steps.
+template <class Filter>
+double MillisecondsPerStep(const Interactions& train, Index steps,
+                           const typename MFWith<Filter>::FilterOptions& filter) {
+  typename MFWith<Filter>::Options o;
+  o.epochs = 1;
+  o.steps_per_epoch = kWarmupSteps + steps;
+  o.batch_size = 256;
+  o.shrink = 0.03;
+  o.seed = 1;
+  o.user_filter = o.item_filter = filter;
+  MFWith<Filter> trainer(o, MF<float>({.dim = 64}), LogLoss<float>(), UserThenPositive<>(),
+                         Sgd<float, ExponentialDecay>(180.0, ExponentialDecay{0.9995}));
+  StepClock clock{kWarmupSteps};
+  trainer.Train(train, clock);
+  return 1e3 * (clock.end - clock.start) / static_cast<double>(clock.timed_steps);
+}
+
+Index PositiveArgument(const char* text, const char* what) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v < 1)
+    throw std::invalid_argument(std::string(what) + " must be a positive integer, got '" + text +
+                                "'");
+  return static_cast<Index>(v);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int Run(int argc, char** argv) {
+  const std::string source = argc > 1 ? argv[1] : "synthetic";
+  if (source == "--help" || source == "-h" || argc > 4) {
+    std::cout << "usage: regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS]]]\n";
+    return argc > 4 ? 2 : 0;
+  }
+  Index steps = argc > 2 ? PositiveArgument(argv[2], "STEPS") : 100;
+  const Index repeats = argc > 3 ? PositiveArgument(argv[3], "REPEATS") : 3;
+  if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_STEPS"))
+    steps = PositiveArgument(env, "DIRECTSPEC_EXAMPLE_STEPS");
+
+  // Data: only the train interactions matter here (sampling and the adaptive filter's adjacency).
+  const Dataset data =
+      source == "synthetic" ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(source);
+  std::cout << data.report.Summary() << "\n"
+            << "MF d 64, batch 256, " << steps << " timed steps after " << kWarmupSteps
+            << " warm-up steps, median of " << repeats << " repeats, " << Eigen::nbThreads()
+            << " thread(s)\n\n";
+
+  // Interleave the four filters in every repeat.
+  constexpr std::array<const char*, 4> kNames = {"NoFilter", "DirectSpec", "DirectSpecPlus",
+                                                 "AdaptiveDirectSpecPlus"};
+  std::array<std::vector<double>, 4> ms;
+  for (Index r = 0; r < repeats; ++r) {
+    ms[0].push_back(MillisecondsPerStep<NoFilter<float>>(data.train, steps, {}));
+    ms[1].push_back(MillisecondsPerStep<DirectSpec<float>>(data.train, steps, {.alpha = 1}));
+    ms[2].push_back(
+        MillisecondsPerStep<DirectSpecPlus<float>>(data.train, steps, {.alpha = 1, .tau = 3}));
+    ms[3].push_back(MillisecondsPerStep<AdaptiveDirectSpecPlus<float>>(
+        data.train, steps, {.alpha = 1, .tau0 = 2.5f, .tau1 = 3}));
+  }
+
+  // Table: median and best ms/step, overhead vs NoFilter (ratio of medians, extra ms).
+  const double base = Median(ms[0]);
+  std::cout << std::left << std::setw(24) << "filter" << std::right << std::setw(11) << "ms/step"
+            << std::setw(9) << "best" << std::setw(13) << "vs NoFilter" << std::setw(12)
+            << "extra ms" << "\n"
+            << std::fixed;
+  for (std::size_t f = 0; f < kNames.size(); ++f) {
+    const double median = Median(ms[f]);
+    std::cout << std::left << std::setw(24) << kNames[f] << std::right << std::setprecision(3)
+              << std::setw(11) << median << std::setw(9)
+              << *std::min_element(ms[f].begin(), ms[f].end()) << std::setprecision(2)
+              << std::setw(12) << median / base << "x" << std::setprecision(3) << std::setw(12)
+              << median - base << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "regularizer_cost: error: " << e.what() << "\n";
+    return 1;
+  }
+}
