@@ -139,8 +139,8 @@ double MaxDifferenceFromDirectSpec() {
 
 // ----------------------------------------------------------------------------- training
 template <class Filter>
-using MFWith = Trainer<MF<float>, Filter, LogLoss<float>, UserThenPositive<>,
-                       Sgd<float, ExponentialDecay>>;
+using MFWith =
+    Trainer<MF<float>, Filter, LogLoss<float>, UserThenPositive<>, Sgd<float, ExponentialDecay>>;
 
 // Trains MF with the given filter (same seed, data and optimizer) and prints its results.
 template <class Filter>

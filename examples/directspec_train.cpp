@@ -44,7 +44,8 @@ filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --
 loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau)
            --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
 optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
-           --seed N  --threads N (0 = OpenMP default)
+           --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
+           --subsample F (train on a random fraction F of the train interactions)
 evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard|paper|both
            --early-stop METRIC --patience P (on valid.csv when given, else on test)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
@@ -76,6 +77,14 @@ ds::Dataset LoadData(const Settings& s) {
   return ds::MakeSyntheticDataset(synthetic);
 }
 
+/// Keeps a random fraction of the train interactions (--subsample), for scaling runs.
+void SubsampleTrain(ds::Dataset& data, const Settings& s) {
+  if (s.subsample >= 1) return;
+  data.train = ds::Subsample(data.train, s.subsample, s.seed);
+  data.report.notes.push_back("train subsampled to " + std::to_string(data.train.Nnz()) +
+                              " interactions (--subsample " + std::to_string(s.subsample) + ")");
+}
+
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
   j.Add("preset", s.preset).Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data);
@@ -85,7 +94,8 @@ std::string SettingsJson(const Settings& s) {
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
   j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
   j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
-  j.Add("epochs", s.epochs).Add("seed", static_cast<long long>(s.seed)).Add("threads", s.threads);
+  j.Add("epochs", s.epochs).Add("steps_per_epoch", s.steps_per_epoch).Add("subsample", s.subsample);
+  j.Add("seed", static_cast<long long>(s.seed)).Add("threads", s.threads);
   j.Add("eval_every", s.eval_every).Add("metrics", s.metrics);
   return j.Str();
 }
@@ -277,6 +287,7 @@ int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, cons
   typename T::Options o;
   o.epochs = s.epochs;
   o.batch_size = s.batch;
+  o.steps_per_epoch = s.steps_per_epoch;
   o.seed = s.seed;
   o.threads = s.threads;
   o.normalize_rows = s.normalize;
@@ -340,7 +351,8 @@ int Run(const std::vector<std::string>& args) {
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
-  const ds::Dataset data = LoadData(s);
+  ds::Dataset data = LoadData(s);
+  SubsampleTrain(data, s);
   if (!s.quiet) {
     std::cout << data.report.Summary() << "\n";
     std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "

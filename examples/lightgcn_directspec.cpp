@@ -37,23 +37,24 @@ Index ParseEpochs(const std::string& text) {
 }
 
 int Run(int argc, char** argv) {
-  if (argc > 3 || (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h"))) {
+  if (argc > 3 ||
+      (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h"))) {
     std::cout << "usage: lightgcn_directspec [DATA_DIR [EPOCHS]]   (no DATA_DIR: synthetic data)\n";
     return argc > 3 ? 2 : 0;
   }
 
-  // Data: a folder with train.csv / test.csv, or the synthetic clusters when none is given.
-  const bool synthetic = argc < 2;
-  const Dataset data = synthetic ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(argv[1]);
-  std::cout << (synthetic ? "synthetic data: " : "") << data.report.Summary() << "\n";
-
   // Recipe: the published CiteULike numbers (lr 180, α 1, τ0/τ1 2.5/3, s 0.03, output L2 0.01).
+  const bool synthetic = argc < 2;
   RecipeSettings recipe =
       ReferenceRecipe(ReferenceDataset::kCiteULike, ReferenceModel::kAdaptiveLightGCN);
   recipe.epochs = synthetic ? 10 : 20;  // the paper runs 390; a short demo run here
   if (argc > 2) recipe.epochs = ParseEpochs(argv[2]);
   if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_EPOCHS")) recipe.epochs = ParseEpochs(env);
   recipe.seed = 1;
+
+  // Data: a folder with train.csv / test.csv, or the synthetic clusters when none is given.
+  const Dataset data = synthetic ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(argv[1]);
+  std::cout << (synthetic ? "synthetic data: " : "") << data.report.Summary() << "\n";
   auto trainer = MakeAdaptiveDirectSpecPlusLightGCN<float>(recipe);
   std::cout << "LightGCN (" << recipe.layers << " layers, d " << recipe.dim
             << ") + adaptive DirectSpec+, " << recipe.epochs << " epochs\n";
@@ -80,10 +81,10 @@ int Run(int argc, char** argv) {
               << r.Get("recall@20") << std::setw(9) << r.Get("ndcg@20") << std::setw(17)
               << r.Get("paper_recall@20") << std::setw(15) << r.Get("paper_ndcg@20") << "\n";
   }
-  std::cout << std::setprecision(2) << "trained " << end.epoch << " epochs in "
-            << end.train_seconds << " s; effective rank " << spectrum.History().front().effective_rank
-            << " at initialisation, " << spectrum.History().back().effective_rank << " at the end (of "
-            << recipe.dim << ")\n";
+  std::cout << std::setprecision(2) << "trained " << end.epoch << " epochs in " << end.train_seconds
+            << " s; effective rank " << spectrum.History().front().effective_rank
+            << " at initialisation, " << spectrum.History().back().effective_rank
+            << " at the end (of " << recipe.dim << ")\n";
   return 0;
 }
 

@@ -4,11 +4,13 @@
 // overhead relative to NoFilter. Runs are interleaved (filter by filter within each repeat) and
 // the median repeat is reported, so a machine whose load changes affects every filter alike.
 //
-//   build/examples/regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS]]]
+//   build/examples/regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS [THREADS]]]]
 //   build/examples/regularizer_cost ../shared/datasets/citeulike 300 5
 //
-// Defaults: synthetic data, 100 timed steps after 10 warm-up steps, 3 repeats (a few seconds).
-// OMP_NUM_THREADS sets the threads (with 2 or more, the user and item sides run in parallel).
+// Defaults: synthetic data, 60 timed steps after 10 warm-up steps, 3 repeats, 1 thread (about
+// two seconds). With THREADS >= 2 the user and item sides of a step run in parallel; on a busy
+// machine also set OMP_WAIT_POLICY=passive, or spinning OpenMP threads dominate the timings.
+// DIRECTSPEC_EXAMPLE_STEPS overrides STEPS.
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -17,8 +19,6 @@
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "directspec/directspec.hpp"
 
@@ -49,7 +49,7 @@ using MFWith =
 
 /// Milliseconds per step of one run: one epoch of warm-up + `steps` steps.
 template <class Filter>
-double MillisecondsPerStep(const Interactions& train, Index steps,
+double MillisecondsPerStep(const Interactions& train, Index steps, int threads,
                            const typename MFWith<Filter>::FilterOptions& filter) {
   typename MFWith<Filter>::Options o;
   o.epochs = 1;
@@ -57,6 +57,8 @@ double MillisecondsPerStep(const Interactions& train, Index steps,
   o.batch_size = 256;
   o.shrink = 0.03;
   o.seed = 1;
+  o.threads = threads;
+  o.parallel_sides = threads >= 2;
   o.user_filter = o.item_filter = filter;
   MFWith<Filter> trainer(o, MF<float>({.dim = 64}), LogLoss<float>(), UserThenPositive<>(),
                          Sgd<float, ExponentialDecay>(180.0, ExponentialDecay{0.9995}));
@@ -82,12 +84,13 @@ double Median(std::vector<double> v) {
 
 int Run(int argc, char** argv) {
   const std::string source = argc > 1 ? argv[1] : "synthetic";
-  if (source == "--help" || source == "-h" || argc > 4) {
-    std::cout << "usage: regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS]]]\n";
-    return argc > 4 ? 2 : 0;
+  if (source == "--help" || source == "-h" || argc > 5) {
+    std::cout << "usage: regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS [THREADS]]]]\n";
+    return argc > 5 ? 2 : 0;
   }
-  Index steps = argc > 2 ? PositiveArgument(argv[2], "STEPS") : 100;
+  Index steps = argc > 2 ? PositiveArgument(argv[2], "STEPS") : 60;
   const Index repeats = argc > 3 ? PositiveArgument(argv[3], "REPEATS") : 3;
+  const int threads = argc > 4 ? static_cast<int>(PositiveArgument(argv[4], "THREADS")) : 1;
   if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_STEPS"))
     steps = PositiveArgument(env, "DIRECTSPEC_EXAMPLE_STEPS");
 
@@ -96,27 +99,29 @@ int Run(int argc, char** argv) {
       source == "synthetic" ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(source);
   std::cout << data.report.Summary() << "\n"
             << "MF d 64, batch 256, " << steps << " timed steps after " << kWarmupSteps
-            << " warm-up steps, median of " << repeats << " repeats, " << Eigen::nbThreads()
-            << " thread(s)\n\n";
+            << " warm-up steps, median of " << repeats << " repeats, " << threads
+            << (threads > 1 ? " threads (sides in parallel)\n\n" : " thread\n\n");
 
   // Interleave the four filters in every repeat.
   constexpr std::array<const char*, 4> kNames = {"NoFilter", "DirectSpec", "DirectSpecPlus",
                                                  "AdaptiveDirectSpecPlus"};
   std::array<std::vector<double>, 4> ms;
   for (Index r = 0; r < repeats; ++r) {
-    ms[0].push_back(MillisecondsPerStep<NoFilter<float>>(data.train, steps, {}));
-    ms[1].push_back(MillisecondsPerStep<DirectSpec<float>>(data.train, steps, {.alpha = 1}));
-    ms[2].push_back(
-        MillisecondsPerStep<DirectSpecPlus<float>>(data.train, steps, {.alpha = 1, .tau = 3}));
+    ms[0].push_back(MillisecondsPerStep<NoFilter<float>>(data.train, steps, threads, {}));
+    ms[1].push_back(
+        MillisecondsPerStep<DirectSpec<float>>(data.train, steps, threads, {.alpha = 1}));
+    ms[2].push_back(MillisecondsPerStep<DirectSpecPlus<float>>(data.train, steps, threads,
+                                                               {.alpha = 1, .tau = 3}));
     ms[3].push_back(MillisecondsPerStep<AdaptiveDirectSpecPlus<float>>(
-        data.train, steps, {.alpha = 1, .tau0 = 2.5f, .tau1 = 3}));
+        data.train, steps, threads, {.alpha = 1, .tau0 = 2.5f, .tau1 = 3}));
   }
 
   // Table: median and best ms/step, overhead vs NoFilter (ratio of medians, extra ms).
   const double base = Median(ms[0]);
   std::cout << std::left << std::setw(24) << "filter" << std::right << std::setw(11) << "ms/step"
             << std::setw(9) << "best" << std::setw(13) << "vs NoFilter" << std::setw(12)
-            << "extra ms" << "\n"
+            << "extra ms"
+            << "\n"
             << std::fixed;
   for (std::size_t f = 0; f < kNames.size(); ++f) {
     const double median = Median(ms[f]);

@@ -33,6 +33,8 @@ struct Settings {
   std::string optimizer = "sgd";  // sgd | adam
   double lr = 10.0, lr_decay = 1.0;
   int dim = 64, batch = 256, epochs = 30;
+  long long steps_per_epoch = 0;  // 0: floor(train rows / batch), as the reference
+  double subsample = 1.0;         // fraction of train interactions kept (scaling runs)
   std::uint64_t seed = 0;
   int threads = 0;  // 0: OpenMP default
   bool normalize = true;
@@ -188,6 +190,17 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--dim", [&] { s.dim = positive(ParseNumber<int>(flag, value)); }},
       {"--batch", [&] { s.batch = positive(ParseNumber<int>(flag, value)); }},
       {"--epochs", [&] { s.epochs = positive(ParseNumber<int>(flag, value)); }},
+      {"--steps-per-epoch",
+       [&] {
+         s.steps_per_epoch = ParseNumber<long long>(flag, value);
+         if (s.steps_per_epoch < 0) throw UsageError("bad value for --steps-per-epoch: must be >= 0");
+       }},
+      {"--subsample",
+       [&] {
+         s.subsample = ParseNumber<double>(flag, value);
+         if (!(s.subsample > 0 && s.subsample <= 1))
+           throw UsageError("bad value for --subsample: '" + value + "' must be in (0, 1]");
+       }},
       {"--seed", [&] { s.seed = ParseNumber<std::uint64_t>(flag, value); }},
       {"--threads",
        [&] {

@@ -9,3 +9,7 @@ for a in 0.5 1 2 4; do
         --lr 180 --shrink 0.03 --epochs 30 --eval-every 10 \
         --train "$REPRO_OUT/citeulike-valid/train.csv" --test "$REPRO_OUT/citeulike-valid/valid.csv"
 done
+# How long to train: the chosen alpha (2) for 100 epochs on the same validation split.
+run valid-directspec-a2-100ep --preset citeulike-mf --filter directspec --alpha 2 \
+    --lr 180 --shrink 0.03 --epochs 100 --eval-every 10 \
+    --train "$REPRO_OUT/citeulike-valid/train.csv" --test "$REPRO_OUT/citeulike-valid/valid.csv"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings for the reproduction scripts (sourced, not run).
 # DIRECTSPEC_TRAIN: the CLI binary; REPRO_OUT: where JSON logs, models and logs go;
 # DATASETS: the folder holding citeulike/, gowalla/, lastfm/ (train.csv, test.csv).
@@ -17,8 +18,8 @@ PYTHON="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 run() {
     local name="$1"
     shift
-    echo "== $name: $DIRECTSPEC_TRAIN $* --threads 1 --json $REPRO_OUT/$name.jsonl"
+    echo "== $name: $DIRECTSPEC_TRAIN $* --threads 1 --quiet --json $REPRO_OUT/$name.jsonl"
     "$DIRECTSPEC_TRAIN" "$@" --threads 1 --quiet --json "$REPRO_OUT/$name.jsonl" \
         >"$REPRO_OUT/$name.log" 2>&1
-    tail -n 3 "$REPRO_OUT/$name.log"
+    "$PYTHON" "$HERE/summarize.py" final "$name=$REPRO_OUT/$name.jsonl" | tail -n 1
 }

@@ -5,7 +5,8 @@ the `spectrum` mode).
   plot_svg.py curve --key erank --out F.svg --title T [--ylabel L] [--ylog]
               [--ref "LABEL=x:y,x:y"] LABEL=RUN.jsonl ...
       one polyline per run: the JSON lines' "epoch" against KEY (lines without KEY, such as the
-      final summary line, are skipped); --ref adds a dashed series of published points.
+      final summary line, are skipped); --ref adds published points (boxes); --hline
+      "LABEL=y" adds a dashed horizontal reference line (e.g. a published converged value).
   plot_svg.py spectrum --out F.svg --title T LABEL=NPY_DIR ...
       singular values of the stacked user and item embeddings (user_embeddings.npy and
       item_embeddings.npy, written by --export-npy), divided by
@@ -53,9 +54,10 @@ def fmt(v):
     return f"{v:g}" if abs(v) >= 1 else f"{v:.3g}"
 
 
-def chart(series, title, xlabel, ylabel, ylog, refs=(), xticks=None):
+def chart(series, title, xlabel, ylabel, ylog, refs=(), xticks=None, hlines=()):
     """series: list of (label, [(x, y)], dashed). Returns the SVG text."""
     pts = [p for _, s, _ in series for p in s] + [p for _, s in refs for p in s]
+    pts += [(pts[0][0], y) for _, y in hlines]
     xs = [p[0] for p in pts]
     ys = [p[1] for p in pts]
     if xticks:
@@ -102,6 +104,11 @@ def chart(series, title, xlabel, ylabel, ylog, refs=(), xticks=None):
         if len(s) <= 40:
             out += [f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="2.8" fill="{c}"/>' for x, y in s]
         legend.append((label, c, "line"))
+    for k, (label, y) in enumerate(hlines):
+        c = ["#555555", "#999999", "#222222"][k % 3]
+        out.append(f'<line x1="{ML}" y1="{Y(y):.1f}" x2="{ML + pw}" y2="{Y(y):.1f}" stroke="{c}" '
+                   f'stroke-width="1.6" stroke-dasharray="7,5"/>')
+        legend.append((label, c, "dash"))
     for label, s in refs:
         out += [f'<rect x="{X(x) - 4:.1f}" y="{Y(y) - 4:.1f}" width="8" height="8" fill="none" '
                 f'stroke="#000" stroke-width="1.5"/>' for x, y in s]
@@ -111,8 +118,10 @@ def chart(series, title, xlabel, ylabel, ylog, refs=(), xticks=None):
         width = 44 + 7.2 * len(label)
         if lx + width > W - MR:
             lx, ly = ML, ly + 20
-        if kind == "line":
-            out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 26}" y2="{ly - 4}" stroke="{c}" stroke-width="3"/>')
+        if kind in ("line", "dash"):
+            dash = ' stroke-dasharray="7,5"' if kind == "dash" else ""
+            out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 26}" y2="{ly - 4}" stroke="{c}" '
+                       f'stroke-width="{3 if kind == "line" else 1.6}"{dash}/>')
         else:
             out.append(f'<rect x="{lx + 9}" y="{ly - 8}" width="8" height="8" fill="none" stroke="#000" stroke-width="1.5"/>')
         out.append(f'<text x="{lx + 32}" y="{ly}">{esc(label)}</text>')
@@ -172,6 +181,7 @@ def main():
     ap.add_argument("--ylabel")
     ap.add_argument("--ylog", action="store_true")
     ap.add_argument("--ref", action="append", default=[])
+    ap.add_argument("--hline", action="append", default=[])
     a = ap.parse_args()
     series, refs = [], []
     if a.mode == "curve":
@@ -181,7 +191,8 @@ def main():
         for r in a.ref:
             label, pts = split_arg(r)
             refs.append((label, [tuple(map(float, p.split(":"))) for p in pts.split(",")]))
-        svg = chart(series, a.title, "epoch", a.ylabel or a.key, a.ylog, refs)
+        hl = [(lab, float(y)) for lab, y in map(split_arg, a.hline)]
+        svg = chart(series, a.title, "epoch", a.ylabel or a.key, a.ylog, refs, hlines=hl)
     else:
         for r in a.runs:
             label, path = split_arg(r)
