@@ -26,9 +26,9 @@
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
+using ds::Index;
 using ds::cli::JsonLine;
 using ds::cli::Settings;
-using ds::Index;
 using Scalar = float;
 
 namespace {
@@ -87,9 +87,14 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
 
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
-  j.Add("preset", s.preset).Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data);
+  j.Add("preset", s.preset)
+      .Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data);
   j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
-  j.Add("filter", s.filter).Add("alpha", s.alpha).Add("tau", s.tau).Add("tau0", s.tau0).Add("tau1", s.tau1);
+  j.Add("filter", s.filter)
+      .Add("alpha", s.alpha)
+      .Add("tau", s.tau)
+      .Add("tau0", s.tau0)
+      .Add("tau1", s.tau1);
   j.Add("shrink", s.shrink).Add("normalize", s.normalize).Add("loss", s.loss);
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
   j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
@@ -206,10 +211,9 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
       std::cerr << "directspec-train: no validation set; early stopping watches the test set\n";
       stop_evaluator.emplace(data.train, data.test_pairs, stop_options);
     }
-    ds::EarlyStopping stopper(*stop_evaluator,
-                              {.metric = s.early_stop,
-                               .patience = s.patience,
-                               .every = std::max(1, s.eval_every)});
+    ds::EarlyStopping stopper(
+        *stop_evaluator,
+        {.metric = s.early_stop, .patience = s.patience, .every = std::max(1, s.eval_every)});
     // Early stopping restores the best tables in OnTrainEnd, before the final report below.
     state = s.quiet ? trainer.Train(data.train, guard, stopper, reporter)
                     : trainer.Train(data.train, progress, guard, stopper, reporter);
@@ -231,7 +235,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.Add("erank", final_point.erank);
     for (const auto& [name, value] : final_point.result.metrics) j.Add(name, value);
     j.AddRaw("settings", SettingsJson(s));
-    j.Add("users", static_cast<long long>(data.Users())).Add("items", static_cast<long long>(data.Items()));
+    j.Add("users", static_cast<long long>(data.Users()))
+        .Add("items", static_cast<long long>(data.Items()));
     j.Add("total_seconds",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     j.Add("peak_memory_mb", PeakResidentMegabytes());
@@ -250,7 +255,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   }
   if (!s.export_npy.empty()) {
     std::filesystem::create_directories(s.export_npy);
-    ds::ExportNpy(s.export_npy, U, I);
+    ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy
     if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
   }
   if (!s.spectrum_svg.empty()) {
@@ -273,7 +278,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
       item_ids = data.ids->items.RawIds();
     }
     ds::WriteRecommendationsCsv(s.recommend_out, users, lists, user_ids, item_ids);
-    if (!s.quiet) std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
+    if (!s.quiet)
+      std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
   }
   return 0;
 }
@@ -298,8 +304,8 @@ int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, cons
                                    .tau = static_cast<Scalar>(s.tau),
                                    .tau0 = static_cast<Scalar>(s.tau0),
                                    .tau1 = static_cast<Scalar>(s.tau1)};
-  auto optimizer = s.optimizer == "adam" ? Optimizer::Adam(s.lr, s.lr_decay)
-                                         : Optimizer::Sgd(s.lr, s.lr_decay);
+  auto optimizer =
+      s.optimizer == "adam" ? Optimizer::Adam(s.lr, s.lr_decay) : Optimizer::Sgd(s.lr, s.lr_decay);
   T trainer(o, std::move(encoder), std::move(loss), std::move(sampler), std::move(optimizer));
   return TrainAndReport(trainer, s, data, start);
 }
@@ -323,12 +329,13 @@ int DispatchLoss(Encoder encoder, const Settings& s, const ds::Dataset& data,
   }
   if (s.loss == "ssm") {
     using L = ds::SampledSoftmaxLoss<Scalar>;
-    return RunWith(std::move(encoder),
-                   ds::WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<Scalar>(s.temperature)})),
-                   positives, s, data, start);
+    return RunWith(
+        std::move(encoder),
+        ds::WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<Scalar>(s.temperature)})),
+        positives, s, data, start);
   }
-  return RunWith(std::move(encoder), ds::WithOutputL2<ds::LogLoss<Scalar>>({.reg = reg}), positives, s,
-                 data, start);
+  return RunWith(std::move(encoder), ds::WithOutputL2<ds::LogLoss<Scalar>>({.reg = reg}), positives,
+                 s, data, start);
 }
 
 int Run(const std::vector<std::string>& args) {
@@ -340,7 +347,8 @@ int Run(const std::vector<std::string>& args) {
     if (a == "--list-presets") {
       for (const auto& [name, preset] : ds::cli::Presets()) {
         std::cout << name << "  " << preset.description << "\n   ";
-        for (const auto& [flag, value] : preset.flags) std::cout << " " << flag << (value.empty() ? "" : " " + value);
+        for (const auto& [flag, value] : preset.flags)
+          std::cout << " " << flag << (value.empty() ? "" : " " + value);
         std::cout << "\n";
       }
       return 0;
@@ -359,14 +367,15 @@ int Run(const std::vector<std::string>& args) {
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
               << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << "\n";
   }
-  if (data.test_pairs.empty()) throw std::runtime_error("the test set is empty: nothing to evaluate");
+  if (data.test_pairs.empty())
+    throw std::runtime_error("the test set is empty: nothing to evaluate");
   if (s.model == "lightgcn") {
-    return DispatchLoss(ds::LightGCN<Scalar>({.dim = s.dim,
-                                              .layers = s.layers,
-                                              .layer_weights = s.layer_weights == "mean"
-                                                                   ? ds::LayerWeights::kMean
-                                                                   : ds::LayerWeights::kSum}),
-                        s, data, start);
+    return DispatchLoss(
+        ds::LightGCN<Scalar>({.dim = s.dim,
+                              .layers = s.layers,
+                              .layer_weights = s.layer_weights == "mean" ? ds::LayerWeights::kMean
+                                                                         : ds::LayerWeights::kSum}),
+        s, data, start);
   }
   return DispatchLoss(ds::MF<Scalar>({.dim = s.dim}), s, data, start);
 }

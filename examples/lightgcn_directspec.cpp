@@ -57,7 +57,8 @@ int Run(int argc, char** argv) {
   std::cout << (synthetic ? "synthetic data: " : "") << data.report.Summary() << "\n";
   auto trainer = MakeAdaptiveDirectSpecPlusLightGCN<float>(recipe);
   std::cout << "LightGCN (" << recipe.layers << " layers, d " << recipe.dim
-            << ") + adaptive DirectSpec+, " << recipe.epochs << " epochs\n";
+            << ") + adaptive DirectSpec+, " << recipe.epochs
+            << (recipe.epochs == 1 ? " epoch\n" : " epochs\n");
 
   // Callbacks: evaluation every few epochs (both metric sets), spectrum every epoch, NaN guard.
   EvalOptions eval_options;
@@ -81,7 +82,8 @@ int Run(int argc, char** argv) {
               << r.Get("recall@20") << std::setw(9) << r.Get("ndcg@20") << std::setw(17)
               << r.Get("paper_recall@20") << std::setw(15) << r.Get("paper_ndcg@20") << "\n";
   }
-  std::cout << std::setprecision(2) << "trained " << end.epoch << " epochs in " << end.train_seconds
+  std::cout << std::setprecision(2) << "trained " << end.epoch
+            << (end.epoch == 1 ? " epoch in " : " epochs in ") << end.train_seconds
             << " s; effective rank " << spectrum.History().front().effective_rank
             << " at initialisation, " << spectrum.History().back().effective_rank
             << " at the end (of " << recipe.dim << ")\n";

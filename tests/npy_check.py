@@ -39,7 +39,7 @@ def main():
         checked = 0
         for sub, dtype in (("f4", np.float32), ("f8", np.float64)):
             for name, rows in (("user", 5), ("item", 7)):
-                path = os.path.join(d, sub, f"{name}_embeddings.npy")
+                path = os.path.join(d, sub, f"{name}.npy")
                 a = np.load(path)
                 if a.dtype != dtype or a.shape != (rows, 3) or not a.flags.c_contiguous:
                     sys.exit(f"{path}: dtype {a.dtype}, shape {a.shape}, C order {a.flags.c_contiguous}")

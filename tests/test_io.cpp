@@ -274,8 +274,8 @@ TEMPLATE_TEST_CASE(".npy files round-trip", "[io]", float, double) {
   TempDir dir;
   const auto U = Table<TestType>(5, 3, 12), I = Table<TestType>(7, 3, 13);
   ExportNpy(dir.path, U, I);
-  CHECK(ReadNpy<TestType>(dir.path / "user_embeddings.npy") == U);
-  CHECK(ReadNpy<TestType>(dir.path / "item_embeddings.npy") == I);
+  CHECK(ReadNpy<TestType>(dir.path / "user.npy") == U);
+  CHECK(ReadNpy<TestType>(dir.path / "item.npy") == I);
   const auto bytes = SerializeNpy(U);
   // Version 1.0 header, data aligned to 64 bytes, the exact numpy dtype string.
   CHECK(bytes[6] == std::byte{1});
@@ -349,7 +349,7 @@ TEST_CASE("write npy files for the numpy check", "[.npy_export]") {
   ExportNpy(fs::path(dir) / "f8", U, I);  // the directories are made by the script
   const RowMatrix<float> Uf = U.cast<float>(), If = I.cast<float>();
   ExportNpy(fs::path(dir) / "f4", Uf, If);
-  CHECK(fs::exists(fs::path(dir) / "f4" / "item_embeddings.npy"));
+  CHECK(fs::exists(fs::path(dir) / "f4" / "item.npy"));
 }
 
 // Hidden: reads the arrays that tests/npy_check.py saved with numpy.save.

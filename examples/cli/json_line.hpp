@@ -27,7 +27,9 @@ class JsonLine {
     out_ << value;
     return *this;
   }
-  JsonLine& Add(const std::string& key, int value) { return Add(key, static_cast<long long>(value)); }
+  JsonLine& Add(const std::string& key, int value) {
+    return Add(key, static_cast<long long>(value));
+  }
   JsonLine& Add(const std::string& key, bool value) {
     Key(key);
     out_ << (value ? "true" : "false");

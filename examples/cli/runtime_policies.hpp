@@ -35,7 +35,8 @@ class AnyFilter {
           typename DirectSpecPlus<S>::Options{.alpha = o.alpha, .tau = o.tau});
     else if (o.kind == "adaptive")
       filter_.template emplace<AdaptiveDirectSpecPlus<S>>(
-          typename AdaptiveDirectSpecPlus<S>::Options{.alpha = o.alpha, .tau0 = o.tau0, .tau1 = o.tau1});
+          typename AdaptiveDirectSpecPlus<S>::Options{
+              .alpha = o.alpha, .tau0 = o.tau0, .tau1 = o.tau1});
     else
       throw std::invalid_argument("AnyFilter: unknown filter '" + o.kind + "'");
   }
@@ -59,7 +60,8 @@ class AnyOptimizer {
 
   static AnyOptimizer Sgd(double lr, double decay) {
     AnyOptimizer o;
-    o.optimizer_.template emplace<directspec::Sgd<S, ExponentialDecay>>(lr, ExponentialDecay{decay});
+    o.optimizer_.template emplace<directspec::Sgd<S, ExponentialDecay>>(lr,
+                                                                        ExponentialDecay{decay});
     return o;
   }
   static AnyOptimizer Adam(double lr, double decay) {
@@ -88,7 +90,8 @@ class AnyOptimizer {
   }
 
  private:
-  std::variant<directspec::Sgd<S, ExponentialDecay>, directspec::Adam<S, ExponentialDecay>> optimizer_;
+  std::variant<directspec::Sgd<S, ExponentialDecay>, directspec::Adam<S, ExponentialDecay>>
+      optimizer_;
 };
 
 }  // namespace directspec::cli

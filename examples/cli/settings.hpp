@@ -2,6 +2,7 @@
 // method.md section 7 and the flag parser that fills it (explicit flags override a preset).
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <functional>
@@ -22,9 +23,9 @@ struct Settings {
   // data
   std::string data, train, test, valid;
   // model and method
-  std::string model = "mf";         // mf | lightgcn
+  std::string model = "mf";  // mf | lightgcn
   int layers = 3;
-  std::string layer_weights = "sum";  // sum | mean
+  std::string layer_weights = "sum";   // sum | mean
   std::string filter = "directspec+";  // none | directspec | directspec+ | adaptive
   double alpha = 1.0, tau = 3.0, tau0 = 2.5, tau1 = 3.0, shrink = 0.0;
   std::string loss = "log";  // log | bpr | directau | ssm
@@ -75,9 +76,9 @@ inline const std::map<std::string, Preset>& Presets() {
                               {"yelp", "10", "0.8", "3.0", "2.5", "3.0", "0"}};
     for (const auto& r : refs) {
       const std::vector<std::pair<std::string, std::string>> common{
-          {"--loss", "log"},   {"--optimizer", "sgd"}, {"--lr", r.lr},         {"--alpha", r.alpha},
-          {"--tau", r.tau},    {"--tau0", r.tau0},     {"--tau1", r.tau1},     {"--shrink", r.shrink},
-          {"--dim", "64"},     {"--batch", "256"}};
+          {"--loss", "log"}, {"--optimizer", "sgd"}, {"--lr", r.lr},     {"--alpha", r.alpha},
+          {"--tau", r.tau},  {"--tau0", r.tau0},     {"--tau1", r.tau1}, {"--shrink", r.shrink},
+          {"--dim", "64"},   {"--batch", "256"}};
       auto make = [&](const char* model, const char* filter, const char* epochs, const char* decay,
                       const char* reg, const std::string& what) {
         Preset preset{std::string(r.name) + ": " + what, common};
@@ -89,9 +90,18 @@ inline const std::map<std::string, Preset>& Presets() {
         return preset;
       };
       const std::string n = r.name;
-      p[n + "-mf"] = make("mf", "directspec+", "300", "0.9995", "0", "MF + DirectSpec+ (reference MF script)");
-      p[n + "-mf-adaptive"] =
-          make("mf", "adaptive", "50", "0.9999", "0", "MF + adaptive DirectSpec+ (reference script)");
+      p[n + "-mf"] =
+          make("mf", "directspec+", "300", "0.9995", "0", "MF + DirectSpec+ (reference MF script)");
+      p[n + "-mf-adaptive"] = make("mf", "adaptive", "50", "0.9999", "0",
+                                   "MF + adaptive DirectSpec+ (reference script)");
+      if (n == "citeulike") {
+        // Linear DirectSpec has no published settings: α 2 won a validation grid carved from
+        // CiteULike's train set, and it peaks near epoch 40 (docs/reproduction.md).
+        p[n + "-mf-linear"] = make("mf", "directspec", "40", "0.9995", "0",
+                                   "MF + linear DirectSpec (alpha tuned on validation)");
+        for (auto& [flag, value] : p[n + "-mf-linear"].flags)
+          if (flag == "--alpha") value = "2";
+      }
       p[n + "-lightgcn"] = make("lightgcn", "directspec+", "200", "0.9999", "0.01",
                                 "LightGCN + DirectSpec+ (reference LightGCN script)");
       p[n + "-lightgcn-adaptive"] = make("lightgcn", "adaptive", "390", "0.9999", "0.01",
@@ -99,15 +109,17 @@ inline const std::map<std::string, Preset>& Presets() {
     }
     // Baselines with the customary LightGCN-PyTorch settings: Adam 1e-3, batch 2048, L2 1e-4.
     const std::vector<std::pair<std::string, std::string>> bpr{
-        {"--loss", "bpr"},       {"--filter", "none"},   {"--no-normalize", ""}, {"--negatives", "1"},
-        {"--optimizer", "adam"}, {"--lr", "0.001"},      {"--lr-decay", "1"},    {"--weight-decay", "1e-4"},
-        {"--dim", "64"},         {"--batch", "2048"},    {"--shrink", "0"},      {"--reg", "0"}};
+        {"--loss", "bpr"},    {"--filter", "none"},       {"--no-normalize", ""},
+        {"--negatives", "1"}, {"--optimizer", "adam"},    {"--lr", "0.001"},
+        {"--lr-decay", "1"},  {"--weight-decay", "1e-4"}, {"--dim", "64"},
+        {"--batch", "2048"},  {"--shrink", "0"},          {"--reg", "0"}};
     p["bpr-mf"] = {"MF trained with BPR (1 uniform negative), Adam, layer-0 L2", bpr};
     p["bpr-mf"].flags.insert(p["bpr-mf"].flags.end(), {{"--model", "mf"}, {"--epochs", "300"}});
     p["lightgcn-bpr"] = {"LightGCN (3 layers, mean weights) with BPR, Adam, layer-0 L2", bpr};
-    p["lightgcn-bpr"].flags.insert(p["lightgcn-bpr"].flags.end(),
-                                   {{"--model", "lightgcn"}, {"--layers", "3"}, {"--layer-weights", "mean"},
-                                    {"--epochs", "300"}});
+    p["lightgcn-bpr"].flags.insert(p["lightgcn-bpr"].flags.end(), {{"--model", "lightgcn"},
+                                                                   {"--layers", "3"},
+                                                                   {"--layer-weights", "mean"},
+                                                                   {"--epochs", "300"}});
     return p;
   }();
   return presets;
@@ -120,6 +132,8 @@ T ParseNumber(const std::string& flag, const std::string& text) {
   T value{};
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range)
+    throw UsageError("bad value for " + flag + ": '" + text + "' is out of range");
   if (ec != std::errc() || ptr != end || text.empty())
     throw UsageError("bad value for " + flag + ": '" + text + "' is not a valid number");
   return value;
@@ -155,17 +169,28 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--train", [&] { s.train = value; }},
       {"--test", [&] { s.test = value; }},
       {"--valid", [&] { s.valid = value; }},
-      {"--model", [&] { s.model = Choice(flag, value, {"mf", "lightgcn"}); }},
+      {"--model",
+       [&] {
+         s.model = Choice(flag, value, {"mf", "lightgcn"});
+       }},
       {"--layers", [&] { s.layers = positive(ParseNumber<int>(flag, value)); }},
-      {"--layer-weights", [&] { s.layer_weights = Choice(flag, value, {"sum", "mean"}); }},
+      {"--layer-weights",
+       [&] {
+         s.layer_weights = Choice(flag, value, {"sum", "mean"});
+       }},
       {"--filter",
-       [&] { s.filter = Choice(flag, value, {"none", "directspec", "directspec+", "adaptive"}); }},
+       [&] {
+         s.filter = Choice(flag, value, {"none", "directspec", "directspec+", "adaptive"});
+       }},
       {"--alpha", [&] { s.alpha = non_negative(ParseNumber<double>(flag, value)); }},
       {"--tau", [&] { s.tau = ParseNumber<double>(flag, value); }},
       {"--tau0", [&] { s.tau0 = ParseNumber<double>(flag, value); }},
       {"--tau1", [&] { s.tau1 = ParseNumber<double>(flag, value); }},
       {"--shrink", [&] { s.shrink = non_negative(ParseNumber<double>(flag, value)); }},
-      {"--loss", [&] { s.loss = Choice(flag, value, {"log", "bpr", "directau", "ssm"}); }},
+      {"--loss",
+       [&] {
+         s.loss = Choice(flag, value, {"log", "bpr", "directau", "ssm"});
+       }},
       {"--negatives", [&] { s.negatives = positive(ParseNumber<int>(flag, value)); }},
       {"--gamma", [&] { s.gamma = non_negative(ParseNumber<double>(flag, value)); }},
       {"--temperature",
@@ -175,7 +200,10 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
        }},
       {"--reg", [&] { s.reg = non_negative(ParseNumber<double>(flag, value)); }},
       {"--weight-decay", [&] { s.weight_decay = non_negative(ParseNumber<double>(flag, value)); }},
-      {"--optimizer", [&] { s.optimizer = Choice(flag, value, {"sgd", "adam"}); }},
+      {"--optimizer",
+       [&] {
+         s.optimizer = Choice(flag, value, {"sgd", "adam"});
+       }},
       {"--lr",
        [&] {
          s.lr = ParseNumber<double>(flag, value);
@@ -193,7 +221,8 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--steps-per-epoch",
        [&] {
          s.steps_per_epoch = ParseNumber<long long>(flag, value);
-         if (s.steps_per_epoch < 0) throw UsageError("bad value for --steps-per-epoch: must be >= 0");
+         if (s.steps_per_epoch < 0)
+           throw UsageError("bad value for --steps-per-epoch: must be >= 0");
        }},
       {"--subsample",
        [&] {
@@ -222,7 +251,10 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
            s.topk.push_back(positive(ParseNumber<int>(flag, item)));
          if (s.topk.empty()) throw UsageError("bad value for --topk: empty list");
        }},
-      {"--metrics", [&] { s.metrics = Choice(flag, value, {"standard", "paper", "both"}); }},
+      {"--metrics",
+       [&] {
+         s.metrics = Choice(flag, value, {"standard", "paper", "both"});
+       }},
       {"--early-stop", [&] { s.early_stop = value; }},
       {"--patience", [&] { s.patience = positive(ParseNumber<int>(flag, value)); }},
       {"--json", [&] { s.json = value; }},
@@ -244,13 +276,35 @@ inline bool IsSwitch(const std::string& flag) {
          flag == "--help" || flag == "--list-presets";
 }
 
+/// Refuses an --early-stop metric the evaluator will not report, before any training is spent.
+inline void CheckMetricName(const Settings& s, const std::string& metric) {
+  const auto at = metric.find('@');
+  const std::string name = metric.substr(0, at);
+  int k = 0;
+  const bool paper = name.rfind("paper_", 0) == 0;
+  const bool known = name == "recall" || name == "ndcg" || name == "precision" ||
+                     name == "hit_rate" || name == "mrr" || name == "coverage" ||
+                     name == "paper_recall" || name == "paper_ndcg";
+  const char* digits = at == std::string::npos ? nullptr : metric.data() + at + 1;
+  const bool parsed = digits && std::from_chars(digits, metric.data() + metric.size(), k).ptr ==
+                                    metric.data() + metric.size();
+  const bool has_k = parsed && std::find(s.topk.begin(), s.topk.end(), k) != s.topk.end();
+  const bool mode_ok = paper ? s.metrics != "standard" : s.metrics != "paper";
+  if (!known || !has_k || !mode_ok)
+    throw UsageError(
+        "bad value for --early-stop: '" + metric +
+        "' is not reported (metrics are recall|ndcg|precision|hit_rate|mrr|coverage@K, "
+        "paper_recall|paper_ndcg@K with --metrics paper or both, K from --topk)");
+}
+
 /// Parses argv: the preset (if any) first, then the explicit flags over it, so they win.
 inline Settings ParseSettings(const std::vector<std::string>& args) {
   std::vector<std::pair<std::string, std::string>> flags;
   std::string preset;
   for (std::size_t a = 0; a < args.size(); ++a) {
     std::string flag = args[a], value;
-    if (flag.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + flag + "' (see --help)");
+    if (flag.rfind("--", 0) != 0)
+      throw UsageError("unexpected argument '" + flag + "' (see --help)");
     if (const auto eq = flag.find('='); eq != std::string::npos) {
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
@@ -266,12 +320,14 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   Settings s;
   if (!preset.empty()) {
     const auto it = Presets().find(preset);
-    if (it == Presets().end()) throw UsageError("unknown preset '" + preset + "' (see --list-presets)");
+    if (it == Presets().end())
+      throw UsageError("unknown preset '" + preset + "' (see --list-presets)");
     for (const auto& [flag, value] : it->second.flags) ApplyFlag(s, flag, value);
     s.preset = preset;
   }
   for (const auto& [flag, value] : flags) ApplyFlag(s, flag, value);
   if (!s.train.empty() != !s.test.empty()) throw UsageError("--train and --test go together");
+  if (!s.early_stop.empty()) CheckMetricName(s, s.early_stop);
   if (!s.data.empty() && !s.train.empty()) throw UsageError("give either --data or --train/--test");
   return s;
 }

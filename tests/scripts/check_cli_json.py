@@ -144,15 +144,15 @@ def check_outputs(cli, workdir):
     users, items = final["users"], final["items"]
     require(users > 0 and items > 0, f"final line: {users} users, {items} items")
 
-    for name, rows in (("user_embeddings.npy", users), ("item_embeddings.npy", items)):
+    for name, rows in (("user.npy", users), ("item.npy", items)):
         descr, fortran, shape, payload = read_npy_header(path(os.path.join("npy", name)))
         require(descr == "<f4" and not fortran and shape == (rows, dim),
                 f"npy/{name}: dtype {descr}, fortran {fortran}, shape {shape}; expected <f4 C ({rows}, {dim})")
         require(payload == rows * dim * 4, f"npy/{name}: {payload} data bytes for {rows} x {dim} float32")
     try:
         import numpy as np
-        U = np.load(path("npy/user_embeddings.npy"))
-        I = np.load(path("npy/item_embeddings.npy"))
+        U = np.load(path("npy/user.npy"))
+        I = np.load(path("npy/item.npy"))
         require(np.isfinite(U).all() and np.isfinite(I).all(), "npy: non-finite values")
         require(np.abs(U).sum() > 0 and np.abs(I).sum() > 0, "npy: all-zero tables")
     except ImportError:

@@ -82,19 +82,19 @@ std::vector<std::byte> SerializeNpy(const RowMatrix<S>& X) {
 
 /// Writes X as a .npy file (atomically).
 ///
-///   WriteNpy("user_embeddings.npy", U);   // numpy.load(...) gives an (n, d) float32 array
+///   WriteNpy("user.npy", U);   // numpy.load(...) gives an (n, d) float32 array
 template <class S>
 void WriteNpy(const std::filesystem::path& path, const RowMatrix<S>& X,
               const AtomicWriteOptions& options = {}) {
   AtomicWriteFile(path, SerializeNpy(X), options);
 }
 
-/// Writes `dir`/user_embeddings.npy and `dir`/item_embeddings.npy.
+/// Writes `dir`/user.npy and `dir`/item.npy.
 template <class S>
 void ExportNpy(const std::filesystem::path& dir, const RowMatrix<S>& U, const RowMatrix<S>& I,
                const AtomicWriteOptions& options = {}) {
-  WriteNpy(dir / "user_embeddings.npy", U, options);
-  WriteNpy(dir / "item_embeddings.npy", I, options);
+  WriteNpy(dir / "user.npy", U, options);
+  WriteNpy(dir / "item.npy", I, options);
 }
 
 /// Parses .npy bytes holding a 1-D (read as n x 1) or 2-D little-endian float array of type S in
