@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs directspec-train and the PyTorch peer (../shared/peers/torch_directspec.py) on the same
 # dataset and settings, back to back, several times, and prints the median seconds per epoch of
-# each and their ratio. Needs Debian's python3-torch for the peer.
+# each and their ratio. Needs Debian's python3-torch for the peer, and an optimised BLAS behind
+# it (apt-get install libopenblas0-pthread: with Debian's reference libblas3 the peer's GEMMs are
+# about 10x slower and the comparison is meaningless).
 #
 #   bench/compare_peer.sh [--model mf|lightgcn] [--data DIR] [--epochs N] [--repeats R]
 #                         [--threads T] [--cli PATH] [-- extra flags for both]
@@ -36,7 +38,9 @@ for r in $(seq 1 "$repeats"); do
   "$cli" --data "$data" --model "$model" --filter directspec+ "${common[@]}" --threads "$threads" \
     --quiet --json "$work/ours.json" "${extra[@]}" >/dev/null
   ours+=("$(/usr/bin/python3 -c "import json,sys; d=[json.loads(l) for l in open(sys.argv[1])][-1]; print(d['train_seconds']/d['epoch'])" "$work/ours.json")")
-  /usr/bin/python3 "$peer" --data "$data" --model "$model" "${common[@]}" --eval-every 0 \
+  # The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE pin an old kernel that slows current
+  # OpenBLAS: unset them for the peer's run only (see the env notes in docs/performance.md).
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$peer" --data "$data" --model "$model" "${common[@]}" --eval-every 0 \
     --threads "$threads" "${extra[@]}" >"$work/peer.txt"
   theirs+=("$(/usr/bin/python3 -c "import json,sys; s=[l for l in open(sys.argv[1]) if l.startswith('SUMMARY ')][-1]; print(json.loads(s[8:])['median_epoch_s'])" "$work/peer.txt")")
   echo "repeat $r: directspec ${ours[-1]} s/epoch, peer ${theirs[-1]} s/epoch"

@@ -6,7 +6,8 @@
 #include <vector>
 
 int main() {
-  const std::vector<std::pair<directspec::Id, directspec::Id>> pairs{{0, 1}, {0, 2}, {1, 2}, {0, 1}};
+  const std::vector<std::pair<directspec::Id, directspec::Id>> pairs{
+      {0, 1}, {0, 2}, {1, 2}, {0, 1}};
   const auto train = directspec::Interactions::FromPairs(2, 3, pairs);
   std::cout << "consumer: " << train.Users() << " users, " << train.Nnz() << " interactions, "
             << train.DuplicatesMerged() << " duplicate merged\n";
