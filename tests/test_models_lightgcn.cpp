@@ -321,7 +321,7 @@ TEMPLATE_TEST_CASE("LightGCN initialisation is reproducible and uses n + m rows"
   std::mt19937_64 engine = MakeStream(99, kInitStream);
   const double bound = std::sqrt(6.0 / (80 + 16));
   for (Index k = 0; k < a.Table().size(); ++k)
-    CHECK(a.Table().data()[k] == static_cast<S>(-bound + 2 * bound * UniformUnit(engine)));
+    CHECK(a.Table().data()[k] == static_cast<S>(bound * (2 * UniformUnit(engine) - 1)));
   CHECK(a.Layers() == 3);
   CHECK(a.LayerWeightValues().size() == 4);
   CHECK(a.TableNames() == std::vector<std::string>{"node"});

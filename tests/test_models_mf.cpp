@@ -100,9 +100,9 @@ TEST_CASE("MF initialisation replays the documented draw order", "[models][mf]")
   std::mt19937_64 engine = MakeStream(42, kInitStream);
   const double au = std::sqrt(6.0 / (5 + 3)), ai = std::sqrt(6.0 / (6 + 3));
   for (Index r = 0; r < 5; ++r)
-    for (Index c = 0; c < 3; ++c) CHECK(mf.UserTable()(r, c) == -au + 2 * au * UniformUnit(engine));
+    for (Index c = 0; c < 3; ++c) CHECK(mf.UserTable()(r, c) == au * (2 * UniformUnit(engine) - 1));
   for (Index r = 0; r < 6; ++r)
-    for (Index c = 0; c < 3; ++c) CHECK(mf.ItemTable()(r, c) == -ai + 2 * ai * UniformUnit(engine));
+    for (Index c = 0; c < 3; ++c) CHECK(mf.ItemTable()(r, c) == ai * (2 * UniformUnit(engine) - 1));
 
   MF<float> mf_float({.dim = 3});
   mf_float.Initialize(train, 42);

@@ -42,7 +42,7 @@ struct LightGCNOptions {
 ///   gcn.InferenceEmbeddings(U, I);          // H split into users and items
 ///
 /// Initialisation: one engine MakeStream(seed, kInitStream); the (n+m) x d table row-major,
-/// value = -a + 2a * UniformUnit(engine), a = sqrt(6 / (n + m + d)) (models/init.hpp).
+/// value = a * (2 * UniformUnit(engine) - 1), a = sqrt(6 / (n + m + d)) (models/init.hpp).
 template <class S, template <class> class Propagation = NeighbourhoodPropagation>
 class LightGCN {
  public:

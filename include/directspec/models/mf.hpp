@@ -31,8 +31,8 @@ struct MFOptions {
 ///   mf.Backward(GU, GI, grads);             // grads[0]: user rows, grads[1]: item rows
 ///
 /// Initialisation (replayable elsewhere): one engine MakeStream(seed, kInitStream); the user
-/// table (n x d) then the item table (m x d), each row-major, value = -a + 2a * UniformUnit(engine)
-/// with a = sqrt(6 / (rows + d)) of that table (see XavierUniform in models/init.hpp).
+/// table (n x d) then the item table (m x d), each row-major, value = a * (2 * UniformUnit(engine)
+/// - 1) with a = sqrt(6 / (rows + d)) of that table (see XavierUniform in models/init.hpp).
 template <class S>
 class MF {
  public:
