@@ -11,6 +11,7 @@
 
 #include "directspec/core/rng.hpp"
 #include "directspec/filters.hpp"
+#include "support/dense_checks.hpp"
 
 namespace ds = directspec;
 using ds::Index;
@@ -18,29 +19,7 @@ using Mat = ds::RowMatrix<double>;
 
 namespace {
 
-Mat RandomMatrix(Index rows, Index cols, std::uint64_t seed) {
-  auto engine = ds::MakeStream(seed);
-  Mat m(rows, cols);
-  for (Index r = 0; r < rows; ++r)
-    for (Index c = 0; c < cols; ++c) m(r, c) = 2.0 * ds::UniformUnit(engine) - 1.0;
-  return m;
-}
-
-Mat Normalized(Mat m) {
-  for (Index r = 0; r < m.rows(); ++r) m.row(r).normalize();
-  return m;
-}
-
-double MaxAbs(const Mat& m) { return m.size() == 0 ? 0.0 : m.cwiseAbs().maxCoeff(); }
-
-void RequireClose(const Mat& actual, const Mat& expected, double tol) {
-  REQUIRE(actual.rows() == expected.rows());
-  REQUIRE(actual.cols() == expected.cols());
-  REQUIRE(actual.allFinite());
-  const double scale = std::max(1.0, MaxAbs(expected));
-  INFO("max |difference| = " << MaxAbs(actual - expected) << ", scale = " << scale);
-  REQUIRE(MaxAbs(actual - expected) <= tol * scale);
-}
+using namespace directspec::testing;
 
 // Checks Backward against central differences of f(X) = sum(R ⊙ Forward(X)) for a random R.
 template <class Fwd, class Bwd>
