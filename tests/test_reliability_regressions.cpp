@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -102,4 +103,45 @@ TEST_CASE(
   CHECK(canonical.size() == bytes.size());
 
   CHECK_THROWS_AS(ParseModel<float>(bytes), IoError);
+}
+
+TEST_CASE("Model files whose user + item count overflows are rejected (fuzz_model_file regression)",
+          "[reliability][fuzz-regression]") {
+  // fuzz/regressions/fuzz_model_file/row_sum_overflow.dspm: with d = 0 the tables are empty, so
+  // no size check bounds the counts; 2^62 users + 7.4e18 items passed ParseModelInfo, and saving
+  // the loaded model back computed (n + m) in the signed index type: overflow (UBSan).
+  const std::uint64_t big = std::uint64_t{1} << 62;
+  std::vector<std::byte> meta;
+  PutLE<std::uint32_t>(meta, 0);  // encoder name ""
+  PutLE<std::uint32_t>(meta, 0);  // no hyperparameters
+  PutLE<std::uint64_t>(meta, 0);  // no user ids
+  PutLE<std::uint64_t>(meta, 0);  // no item ids
+  const std::uint64_t total = ModelFormat::kHeaderBytes + meta.size() + 4;
+  std::vector<std::byte> bytes;
+  for (auto b : ModelFormat::kMagic) bytes.push_back(static_cast<std::byte>(b));
+  PutLE<std::uint32_t>(bytes, ModelFormat::kVersion);
+  PutLE<std::uint32_t>(bytes, ModelFormat::kFloat32);
+  for (std::uint64_t v : {total, big, big, std::uint64_t{0}}) PutLE<std::uint64_t>(bytes, v);
+  bytes.insert(bytes.end(), meta.begin(), meta.end());
+  PutLE<std::uint32_t>(bytes, Crc32(bytes));
+  REQUIRE(bytes.size() == total);
+  try {
+    (void)ParseModel<float>(bytes, "huge.dspm");
+    FAIL("accepted");
+  } catch (const IoError& e) {
+    CHECK_THAT(e.what(),
+               Catch::Contains("huge.dspm") && Catch::Contains("implausible table shape"));
+  }
+  // One below the limit still loads (and saves back to the same bytes).
+  const std::uint64_t half = static_cast<std::uint64_t>(std::numeric_limits<Index>::max()) / 2;
+  std::vector<std::byte> ok(bytes.begin(), bytes.begin() + 24);
+  for (std::uint64_t v : {half, half, std::uint64_t{0}}) PutLE<std::uint64_t>(ok, v);
+  ok.insert(ok.end(), meta.begin(), meta.end());
+  PutLE<std::uint32_t>(ok, Crc32(ok));
+  const Model<float> model = ParseModel<float>(ok);
+  CHECK(model.users.rows() == static_cast<Index>(half));
+  CHECK(SerializeModel(model.users, model.items) == ok);
+  // The writer refuses tables the reader would refuse.
+  const RowMatrix<float> U(static_cast<Index>(big), 0);  // 2^62 + 2^62 = 2^63 rows
+  CHECK_THROWS_AS(SerializeModel(U, U), std::invalid_argument);
 }

@@ -113,7 +113,8 @@ std::vector<std::byte> HeaderAndMetadata(Index n, Index m, Index d, const ModelM
     meta_bytes.push_back(std::byte{0});
 
   total_size = ModelFormat::kHeaderBytes + meta_bytes.size() +
-               static_cast<std::uint64_t>(n + m) * static_cast<std::uint64_t>(d) * sizeof(S) +
+               (static_cast<std::uint64_t>(n) + static_cast<std::uint64_t>(m)) *
+                   static_cast<std::uint64_t>(d) * sizeof(S) +
                ModelFormat::kTrailerBytes;
   std::vector<std::byte> out;
   out.reserve(ModelFormat::kHeaderBytes + meta_bytes.size());
@@ -134,6 +135,9 @@ void CheckTables(const RowMatrix<S>& U, const RowMatrix<S>& I, const ModelMetada
   if (U.cols() != I.cols())
     throw std::invalid_argument(where + ": U has " + std::to_string(U.cols()) +
                                 " columns but I has " + std::to_string(I.cols()));
+  if (U.rows() > std::numeric_limits<Index>::max() - I.rows())
+    throw std::invalid_argument(where + ": " + std::to_string(U.rows()) + " users + " +
+                                std::to_string(I.rows()) + " items overflow the index type");
   if (!meta.user_ids.empty() && static_cast<Index>(meta.user_ids.size()) != U.rows())
     throw std::invalid_argument(where + ": " + std::to_string(meta.user_ids.size()) +
                                 " user ids for " + std::to_string(U.rows()) + " users");
@@ -252,7 +256,10 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   info.items = r.ReadLE<std::uint64_t>("item count");
   info.dim = r.ReadLE<std::uint64_t>("dimension");
   constexpr std::uint64_t kMaxIndex = static_cast<std::uint64_t>(std::numeric_limits<Index>::max());
-  if (info.users > kMaxIndex || info.items > kMaxIndex || info.dim > kMaxIndex)
+  // Users and items together must fit one Index too: LightGCN stacks them into one table, and
+  // with d = 0 no table size bounds the counts.
+  if (info.users > kMaxIndex || info.items > kMaxIndex || info.dim > kMaxIndex ||
+      info.users + info.items > kMaxIndex)
     throw IoError(r.Source(), 24,
                   "implausible table shape " + std::to_string(info.users) + ", " +
                       std::to_string(info.items) + ", " + std::to_string(info.dim));
@@ -286,7 +293,7 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   }
   info.table_offset = r.Offset();
   const std::uint64_t width = info.scalar == ModelFormat::kFloat32 ? 4 : 8;
-  const std::uint64_t rows = info.users + info.items;  // both <= 2^63, no overflow
+  const std::uint64_t rows = info.users + info.items;  // <= Index max, checked above
   const std::uint64_t table_bytes = model_detail::CheckedMul(
       model_detail::CheckedMul(rows, info.dim, r, "rows x dimension"), width, r, "table bytes");
   const std::uint64_t left = r.Remaining();  // tables + CRC
