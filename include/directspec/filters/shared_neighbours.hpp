@@ -5,10 +5,13 @@
 // The reference precomputes dense n x n and m x m masks; here the mask is rebuilt per batch in
 // O(nnz of the batch's rows x B/64) time and O(nnz + B²) memory: every neighbour column touched
 // by the batch gets a B-bit set of the batch rows holding it, and row a's mask is the OR of the
-// sets of its columns. A column -> slot marker (one entry per column id seen so far, -1 when
-// unused) finds each column's set in O(1) and is reset after every batch.
+// sets of its columns, applied column by column so the reads are sequential. A column -> slot
+// marker (one entry per column, -1 when unused) finds each column's set in O(1) and is reset
+// after every batch.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -35,10 +38,9 @@ class SharedNeighbours {
     rows_ = static_cast<Index>(ids.size());
     words_ = (rows_ + 63) / 64;
     const std::size_t words = static_cast<std::size_t>(words_);
-    touched_.clear();
-    column_bits_.clear();
-    column_count_.clear();
-    entry_slot_.clear();
+    // Validate the ids and size the per-column buffers for the worst case (every entry a new
+    // column) once, so the hot loop below neither checks capacity nor calls into the allocator.
+    std::size_t entries = 0;
     for (Index a = 0; a < rows_; ++a) {
       const Id id = ids[static_cast<std::size_t>(a)];
       if (id < 0 || id >= neighbours.Rows())
@@ -46,38 +48,74 @@ class SharedNeighbours {
                                 ": SharedNeighbours: batch row " + std::to_string(a) + " has id " +
                                 std::to_string(id) + " outside [0, " +
                                 std::to_string(neighbours.Rows()) + ")");
-      for (Id c : neighbours.Row(id)) {
+      entries += static_cast<std::size_t>(neighbours.Degree(id));
+    }
+    if (touched_.size() < entries) {
+      touched_.resize(entries);
+      holder_.resize(entries);
+    }
+    // At most entries / 2 columns have two holders.
+    if (column_bits_.size() < entries / 2 * words) column_bits_.resize(entries / 2 * words);
+    row_bits_.assign(static_cast<std::size_t>(rows_) * words, 0);
+    // Pass 1, row by row. A column's first holder is kept as a row number in a small array (most
+    // columns have one); only the second holder gives the column a B-bit set of its holders.
+    // holder_[s] >= 0: the single holder row; < 0: ~(index of the column's set).
+    // Raw pointers in locals: stores through them cannot alias the vectors' own members, so the
+    // compiler keeps everything in registers.
+    std::size_t touched = 0, sets = 0;
+    Id* slot = slot_.data();
+    std::size_t slots = slot_.size();
+    Id* const touched_cols = touched_.data();
+    Id* const holders = holder_.data();
+    std::uint64_t* const set_bits = column_bits_.data();
+    for (Index a = 0; a < rows_; ++a) {
+      const auto row = neighbours.Row(ids[static_cast<std::size_t>(a)]);
+      if (a + kPrefetchRows < rows_) {  // rows are cache misses away: fetch a few rows ahead
+        const auto ahead = neighbours.Row(ids[static_cast<std::size_t>(a + kPrefetchRows)]);
+        for (std::size_t k = 0; k < ahead.size(); k += 16) __builtin_prefetch(&ahead[k]);
+      }
+      if (row.empty()) continue;
+      const std::size_t word = static_cast<std::size_t>(a / 64);
+      const std::uint64_t bit = std::uint64_t{1} << (a % 64);
+      row_bits_[static_cast<std::size_t>(a) * words + word] |= bit;  // shares with itself
+      const Id self = static_cast<Id>(a);
+      for (const Id c : row) {
         const std::size_t col = static_cast<std::size_t>(c);
-        if (col >= slot_.size()) slot_.resize(col + 1, -1);
-        Id s = slot_[col];
-        if (s < 0) {
-          s = static_cast<Id>(touched_.size());
-          slot_[col] = s;
-          touched_.push_back(c);
-          column_count_.push_back(0);
-          column_bits_.resize(column_bits_.size() + words, 0);
+        if (col >= slots) [[unlikely]] {
+          slot_.resize(col + 1, -1);
+          slot = slot_.data();
+          slots = slot_.size();
         }
-        ++column_count_[static_cast<std::size_t>(s)];
-        entry_slot_.push_back(s);
-        column_bits_[static_cast<std::size_t>(s) * words + static_cast<std::size_t>(a / 64)] |=
-            std::uint64_t{1} << (a % 64);
+        const Id s = slot[col];
+        if (s < 0) {  // first holder
+          slot[col] = static_cast<Id>(touched);
+          touched_cols[touched] = c;
+          holders[touched++] = self;
+          continue;
+        }
+        Id holder = holders[s];
+        if (holder == self) continue;  // a repeated column within one row
+        if (holder >= 0) {             // second holder: the column gets its set
+          std::uint64_t* bits = set_bits + sets * words;
+          std::fill_n(bits, words, 0);
+          bits[static_cast<std::size_t>(holder / 64)] |= std::uint64_t{1} << (holder % 64);
+          holder = ~static_cast<Id>(sets++);
+          holders[s] = holder;
+        }
+        set_bits[static_cast<std::size_t>(~holder) * words + word] |= bit;
       }
     }
-    for (Id c : touched_) slot_[static_cast<std::size_t>(c)] = -1;
-    // Row masks: OR of the row's columns' sets. A column held by one batch row only adds that
-    // row's own bit, so such columns are skipped and the own bit is set once per non-empty row.
-    row_bits_.assign(static_cast<std::size_t>(rows_) * words, 0);
-    std::size_t entry = 0;
-    for (Index a = 0; a < rows_; ++a) {
-      std::uint64_t* out = &row_bits_[static_cast<std::size_t>(a) * words];
-      const Index degree = neighbours.Degree(ids[static_cast<std::size_t>(a)]);
-      if (degree > 0) out[a / 64] |= std::uint64_t{1} << (a % 64);
-      for (Index k = 0; k < degree; ++k, ++entry) {
-        const auto s = static_cast<std::size_t>(entry_slot_[entry]);
-        if (column_count_[s] < 2) continue;
-        const std::uint64_t* in = &column_bits_[s * words];
-        for (std::size_t w = 0; w < words; ++w) out[w] |= in[w];
-      }
+    for (std::size_t s = 0; s < touched; ++s) slot[touched_[s]] = -1;
+    // Pass 2, set by set (sequential reads; the B x B/8-byte mask stays in L1): every holder of
+    // a shared column gets the column's set.
+    for (std::size_t k = 0; k < sets; ++k) {
+      const std::uint64_t* in = set_bits + k * words;
+      for (std::size_t w0 = 0; w0 < words; ++w0)
+        for (std::uint64_t word = in[w0]; word != 0; word &= word - 1) {
+          const std::size_t a = w0 * 64 + static_cast<std::size_t>(std::countr_zero(word));
+          std::uint64_t* out = &row_bits_[a * words];
+          for (std::size_t w = 0; w < words; ++w) out[w] |= in[w];
+        }
     }
   }
 
@@ -97,13 +135,13 @@ class SharedNeighbours {
   bool Shares(Index a, Index b) const { return (Row(a)[b / 64] >> (b % 64)) & 1u; }
 
  private:
+  static constexpr Index kPrefetchRows = 4;
   Index rows_ = 0;
   Index words_ = 0;
   std::vector<Id> slot_;                    // column id -> index into touched_, or -1
-  std::vector<Id> touched_;                 // columns seen in this batch
-  std::vector<std::uint64_t> column_bits_;  // touched_.size() x words_: rows holding the column
-  std::vector<Index> column_count_;         // batch entries per touched column
-  std::vector<Id> entry_slot_;              // slot of every batch entry, in batch order
+  std::vector<Id> touched_;                 // columns seen in this batch (first `count`)
+  std::vector<Id> holder_;                  // per touched column: its one holder row, or ~set
+  std::vector<std::uint64_t> column_bits_;  // sets x words_: the holders of shared columns
   std::vector<std::uint64_t> row_bits_;     // rows_ x words_: the mask
 };
 
