@@ -66,10 +66,18 @@ class SoftmaxSpectrumKernel {
     where_.reserve(static_cast<std::size_t>(B));
     // Z = τ X̂X̂ᵀ with the scale folded into the GEMM. A plain GEMM beat the symmetric
     // rankUpdate (half the FLOP) by 2-4x at these shapes, see bench_filters BM_Gram*.
-    p_.noalias() = (shared != nullptr ? S(1) : tau) * (x_ * x_.transpose());
+    // With a mask and τ1 != 0 the GEMM applies τ1 to every pair and only the set bits are
+    // rescaled afterwards, so no extra pass over Z.
+    const bool fold = shared == nullptr || tau != S(0);
+    p_.noalias() = (fold ? tau : S(1)) * (x_ * x_.transpose());
     for (Index b = 0; b < B; ++b) {
       auto z = p_.row(b).array();
-      if (shared != nullptr) ScaleRow(z, shared->Row(b), shared->Words(), tau0, tau);
+      if (shared != nullptr) {
+        if (fold)
+          RescaleBits(&z(0), shared->Row(b), shared->Words(), tau0 / tau);
+        else
+          ScaleRow(z, shared->Row(b), shared->Words(), tau0, tau);
+      }
       const S top = z.maxCoeff();
       z = (z - top).exp();
       z *= S(1) / z.sum();  // the max entry contributes exp(0) = 1, so the sum is >= 1
@@ -94,7 +102,10 @@ class SoftmaxSpectrumKernel {
       auto w = w_.row(b).array();
       const auto p = p_.row(b).array();
       const S r = (p * w).sum();
-      if (shared != nullptr) {
+      if (shared != nullptr && tau != S(0)) {
+        w = (-alpha * tau) * p * (w - r);
+        RescaleBits(&w(0), shared->Row(b), shared->Words(), tau0 / tau);
+      } else if (shared != nullptr) {
         w = (-alpha) * p * (w - r);
         ScaleRow(w, shared->Row(b), shared->Words(), tau0, tau);
       } else {
@@ -114,15 +125,19 @@ class SoftmaxSpectrumKernel {
   /// z_j *= τ0 where bit j is set, τ1 elsewhere: one vectorised scale of the row by τ1, then
   /// the set entries (typically a few percent) rescaled by τ0/τ1. With τ1 = 0 the set entries
   /// are scaled into a side buffer first instead (no division).
+  /// row_j *= ratio for the set bits j (typically a few percent of the row).
+  static void RescaleBits(S* row, const std::uint64_t* bits, Index words, S ratio) {
+    for (Index k = 0; k < words; ++k)
+      for (std::uint64_t word = bits[k]; word != 0; word &= word - 1)
+        row[k * 64 + std::countr_zero(word)] *= ratio;
+  }
+
   template <class Row>
   void ScaleRow(Row z, const std::uint64_t* bits, Index words, S tau0, S tau1) {
     S* row = &z(0);
     if (tau1 != S(0)) {
       z *= tau1;
-      const S ratio = tau0 / tau1;
-      for (Index k = 0; k < words; ++k)
-        for (std::uint64_t word = bits[k]; word != 0; word &= word - 1)
-          row[k * 64 + std::countr_zero(word)] *= ratio;
+      RescaleBits(row, bits, words, tau0 / tau1);
       return;
     }
     held_.clear();
