@@ -20,12 +20,14 @@
 
 #include "directspec/core/rng.hpp"
 #include "directspec/models.hpp"
+#include "support/encoder_checks.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 using namespace directspec;
+using namespace directspec::testing;
 
 namespace {
 
@@ -42,14 +44,6 @@ Interactions RandomInteractions(Index users, Index items, double density, std::u
         if (UniformUnit(engine) < 0.1) pairs.emplace_back(u, i);
       }
   return Interactions::FromPairs(users, items, pairs);
-}
-
-template <class S>
-RowMatrix<S> RandomRows(Index rows, Index cols, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 3);
-  RowMatrix<S> X(rows, cols);
-  for (Index k = 0; k < X.size(); ++k) X.data()[k] = static_cast<S>(2 * UniformUnit(engine) - 1);
-  return X;
 }
 
 // Plain-loop dense product (keeps Eigen's GEMM out of the tests, see the pragma above).
@@ -77,58 +71,6 @@ Dense DenseH(const Interactions& train, const Dense& E, Index layers, LayerWeigh
     H += w * term;
   }
   return H;
-}
-
-template <class S>
-Dense Densify(const RowGradient<S>& grad, Index rows, Index cols) {
-  Dense out = Dense::Zero(rows, cols);
-  std::set<Id> seen;
-  for (Index k = 0; k < grad.Size(); ++k) {
-    const Id r = grad.rows[static_cast<std::size_t>(k)];
-    CHECK(seen.insert(r).second);
-    out.row(r) = grad.values.row(k).template cast<double>();
-  }
-  return out;
-}
-
-template <class Encoder>
-double Objective(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                 const RowMatrix<double>& GU, const RowMatrix<double>& GI, double reg) {
-  RowMatrix<double> XU, XI;
-  enc.Encode(users, items, XU, XI);
-  double loss = GU.cwiseProduct(XU).sum() + GI.cwiseProduct(XI).sum();
-  if (reg > 0) {
-    std::vector<RowGradient<double>> scratch;
-    loss += enc.AddParameterL2(reg, scratch);
-  }
-  return loss;
-}
-
-template <class Encoder>
-void CheckGradient(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                   double reg, std::uint64_t seed) {
-  const Index d = enc.Dim();
-  const RowMatrix<double> GU = RandomRows<double>(static_cast<Index>(users.size()), d, seed);
-  const RowMatrix<double> GI = RandomRows<double>(static_cast<Index>(items.size()), d, seed + 1);
-  RowMatrix<double> XU, XI;
-  enc.Encode(users, items, XU, XI);
-  std::vector<RowGradient<double>> grads;
-  enc.Backward(GU, GI, grads);
-  if (reg > 0) enc.AddParameterL2(reg, grads);
-  REQUIRE(grads.size() == 1);
-  RowMatrix<double>& table = *enc.Tables()[0];
-  const Dense analytic = Densify(grads[0], table.rows(), table.cols());
-  const double h = 1e-6;
-  for (Index k = 0; k < table.size(); ++k) {
-    const double saved = table.data()[k];
-    table.data()[k] = saved + h;
-    const double up = Objective(enc, users, items, GU, GI, reg);
-    table.data()[k] = saved - h;
-    const double down = Objective(enc, users, items, GU, GI, reg);
-    table.data()[k] = saved;
-    INFO("entry " << k << " (row " << k / d << ")");
-    CHECK((up - down) / (2 * h) == Approx(analytic(k / d, k % d)).margin(1e-7).epsilon(1e-6));
-  }
 }
 
 // A batch in the trainer's layout: B users, then B positives and B negatives as items.
@@ -191,9 +133,9 @@ TEMPLATE_TEST_CASE("LightGCN gradient matches finite differences", "[models][lig
       INFO("layers " << layers << " mean " << (weights == LayerWeights::kMean));
       TestType gcn({.dim = 2, .layers = layers, .layer_weights = weights});
       gcn.Initialize(train, 13);
-      CheckGradient(gcn, users, items, 0.0, 31);
-      CheckGradient(gcn, {3}, {2, 6}, 0.0, 32);   // batch of one
-      CheckGradient(gcn, users, items, 0.4, 33);  // with the layer-0 L2 penalty
+      CheckEncoderGradient(gcn, users, items, 0.0, 31);
+      CheckEncoderGradient(gcn, {3}, {2, 6}, 0.0, 32);   // batch of one
+      CheckEncoderGradient(gcn, users, items, 0.4, 33);  // with the layer-0 L2 penalty
     }
   }
 }

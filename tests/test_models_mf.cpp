@@ -18,8 +18,10 @@
 
 #include "directspec/core/rng.hpp"
 #include "directspec/models.hpp"
+#include "support/encoder_checks.hpp"
 
 using namespace directspec;
+using namespace directspec::testing;
 
 namespace {
 
@@ -28,67 +30,6 @@ Interactions SmallInteractions() {
   const std::vector<std::pair<Id, Id>> pairs{{0, 0}, {0, 2}, {1, 1}, {1, 2}, {2, 3},
                                              {2, 4}, {3, 0}, {3, 4}, {0, 0}};
   return Interactions::FromPairs(5, 6, pairs);
-}
-
-template <class S>
-RowMatrix<S> RandomRows(Index rows, Index cols, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 3);
-  RowMatrix<S> X(rows, cols);
-  for (Index k = 0; k < X.size(); ++k) X.data()[k] = static_cast<S>(2 * UniformUnit(engine) - 1);
-  return X;
-}
-
-// Loss = sum(GU .* XU) + sum(GI .* XI) (+ the L2 penalty when reg > 0), for finite differences.
-template <class Encoder>
-double Objective(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                 const RowMatrix<double>& GU, const RowMatrix<double>& GI, double reg) {
-  RowMatrix<double> XU, XI;
-  enc.Encode(users, items, XU, XI);
-  double loss = GU.cwiseProduct(XU).sum() + GI.cwiseProduct(XI).sum();
-  if (reg > 0) {
-    std::vector<RowGradient<double>> scratch;
-    loss += enc.AddParameterL2(reg, scratch);
-  }
-  return loss;
-}
-
-// Central-difference check of Backward (+ AddParameterL2) against every table entry.
-template <class Encoder>
-void CheckGradient(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                   double reg, std::uint64_t seed) {
-  const Index d = enc.Dim();
-  const RowMatrix<double> GU = RandomRows<double>(static_cast<Index>(users.size()), d, seed);
-  const RowMatrix<double> GI = RandomRows<double>(static_cast<Index>(items.size()), d, seed + 1);
-  RowMatrix<double> XU, XI;
-  enc.Encode(users, items, XU, XI);
-  std::vector<RowGradient<double>> grads;
-  enc.Backward(GU, GI, grads);
-  if (reg > 0) enc.AddParameterL2(reg, grads);
-  auto tables = enc.Tables();
-  REQUIRE(grads.size() == tables.size());
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    RowMatrix<double>& table = *tables[t];
-    RowMatrix<double> analytic = RowMatrix<double>::Zero(table.rows(), table.cols());
-    std::set<Id> seen;
-    REQUIRE(grads[t].values.rows() == grads[t].Size());
-    for (Index k = 0; k < grads[t].Size(); ++k) {
-      const Id r = grads[t].rows[static_cast<std::size_t>(k)];
-      CHECK(seen.insert(r).second);  // each row listed once
-      analytic.row(r) = grads[t].values.row(k);
-    }
-    const double h = 1e-6;
-    for (Index k = 0; k < table.size(); ++k) {
-      const double saved = table.data()[k];
-      table.data()[k] = saved + h;
-      const double up = Objective(enc, users, items, GU, GI, reg);
-      table.data()[k] = saved - h;
-      const double down = Objective(enc, users, items, GU, GI, reg);
-      table.data()[k] = saved;
-      const double numeric = (up - down) / (2 * h);
-      INFO("table " << t << " entry " << k);
-      CHECK(numeric == Approx(analytic.data()[k]).margin(1e-7).epsilon(1e-6));
-    }
-  }
 }
 
 }  // namespace
@@ -176,12 +117,12 @@ TEST_CASE("MF gradient matches finite differences", "[models][mf][gradient]") {
   MF<double> mf({.dim = 3});
   mf.Initialize(train, 11);
   SECTION("repeated ids, zero-degree user and item") {
-    CheckGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.0, 21);
+    CheckEncoderGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.0, 21);
   }
-  SECTION("batch of one") { CheckGradient(mf, {2}, {4, 1}, 0.0, 22); }
+  SECTION("batch of one") { CheckEncoderGradient(mf, {2}, {4, 1}, 0.0, 22); }
   SECTION("with the layer-0 L2 penalty") {
-    CheckGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.3, 23);
-    CheckGradient(mf, {2}, {4}, 0.7, 24);
+    CheckEncoderGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.3, 23);
+    CheckEncoderGradient(mf, {2}, {4}, 0.7, 24);
   }
 }
 
