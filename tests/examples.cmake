@@ -138,28 +138,12 @@ directspec_example_test(NAME cli:unwritable_json EXIT 1
   COMMAND ${_ex_cli} --epochs 1 --quiet --json ${_ex_missing}/log.jsonl)
 
 # ------------------------------------------------------------------ CLI: outputs and the preset
-# A python3 with numpy when there is one (the outputs check then also numpy.loads the .npy files).
-set(_ex_python "")
-find_program(DIRECTSPEC_PYTHON3 NAMES python3)
-foreach(candidate ${DIRECTSPEC_PYTHON3} /usr/bin/python3)
-  if(NOT _ex_python AND EXISTS "${candidate}")
-    execute_process(COMMAND "${candidate}" -c "import numpy"
-      RESULT_VARIABLE numpy_missing OUTPUT_QUIET ERROR_QUIET)
-    if(numpy_missing EQUAL 0)
-      set(_ex_python "${candidate}")
-    endif()
-  endif()
-endforeach()
-if(NOT _ex_python AND DIRECTSPEC_PYTHON3)
-  set(_ex_python "${DIRECTSPEC_PYTHON3}")
-endif()
-
 set(_ex_check ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_cli_json.py)
-if(_ex_python)
+if(DIRECTSPEC_TEST_PYTHON)
   add_test(NAME cli:outputs
-    COMMAND ${_ex_python} ${_ex_check} outputs ${_ex_cli} ${_ex_work}/cli_outputs)
+    COMMAND ${DIRECTSPEC_TEST_PYTHON} ${_ex_check} outputs ${_ex_cli} ${_ex_work}/cli_outputs)
   add_test(NAME cli:preset_citeulike_mf
-    COMMAND ${_ex_python} ${_ex_check} preset ${_ex_cli} ${_ex_datasets}/citeulike
+    COMMAND ${DIRECTSPEC_TEST_PYTHON} ${_ex_check} preset ${_ex_cli} ${_ex_datasets}/citeulike
             ${_ex_work}/cli_preset 3)
 else()
   foreach(name cli:outputs cli:preset_citeulike_mf)

@@ -17,12 +17,14 @@
 
 #include "directspec/core/rng.hpp"
 #include "directspec/graph.hpp"
+#include "support/encoder_checks.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 using namespace directspec;
+using directspec::testing::RandomRows;
 
 namespace {
 
@@ -77,14 +79,6 @@ Dense ToDense(const NormalizedAdjacency<S>& graph) {
     for (std::size_t k = 0; k < cols.size(); ++k) out(r, cols[k]) = static_cast<double>(vals[k]);
   }
   return out;
-}
-
-template <class S>
-RowMatrix<S> RandomRows(Index rows, Index cols, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 2);
-  RowMatrix<S> X(rows, cols);
-  for (Index k = 0; k < X.size(); ++k) X.data()[k] = static_cast<S>(2 * UniformUnit(engine) - 1);
-  return X;
 }
 
 template <class S>

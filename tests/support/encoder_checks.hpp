@@ -1,6 +1,6 @@
-// Shared by the encoder tests (MF, LightGCN): seeded random rows, a RowGradient made dense, and
-// the central-difference check of an encoder's Backward (+ AddParameterL2) against every entry
-// of every table, with loss = sum(GU .* XU) + sum(GI .* XI) (+ the penalty).
+// Shared by the encoder and graph tests (MF, LightGCN, Â): seeded random rows, a RowGradient
+// made dense, and the central-difference check of an encoder's Backward (+ AddParameterL2)
+// against every entry of every table, with loss = sum(GU .* XU) + sum(GI .* XI) (+ penalty).
 #pragma once
 
 #include <catch2/catch.hpp>

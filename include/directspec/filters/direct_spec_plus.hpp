@@ -51,8 +51,9 @@ void SymmetrizeInPlace(RowMatrix<S>& w) {
 /// Y = X̂ − α softmax_row(T ⊙ X̂X̂ᵀ) X̂ where T_ab = τ for every pair, or, given a share mask,
 /// τ0 for the pairs whose bit is set and τ1 (`tau`) elsewhere. The mask must be symmetric (it is:
 /// sharing a neighbour is symmetric), which the backward formula below relies on. Pair
-/// temperatures are applied sparsely — one vectorised scale by τ1 per row, then the set bits
-/// rescaled to τ0 — so no dense B x B temperature matrix is built, stored or read.
+/// temperatures are applied sparsely — τ1 inside the GEMM (or the softmax-backward constant),
+/// then the set bits rescaled to τ0 — so no dense B x B temperature matrix is built, stored or
+/// read.
 template <class S>
 class SoftmaxSpectrumKernel {
  public:
@@ -64,20 +65,13 @@ class SoftmaxSpectrumKernel {
     p_.resize(B, B);
     held_.reserve(static_cast<std::size_t>(B));
     where_.reserve(static_cast<std::size_t>(B));
-    // Z = τ X̂X̂ᵀ with the scale folded into the GEMM. A plain GEMM beat the symmetric
+    // Z = τ X̂X̂ᵀ with the scale folded into the GEMM (with a mask: τ1, and the set bits are
+    // rescaled afterwards, so no extra pass over Z). A plain GEMM beat the symmetric
     // rankUpdate (half the FLOP) by 2-4x at these shapes, see bench_filters BM_Gram*.
-    // With a mask and τ1 != 0 the GEMM applies τ1 to every pair and only the set bits are
-    // rescaled afterwards, so no extra pass over Z.
-    const bool fold = shared == nullptr || tau != S(0);
-    p_.noalias() = (fold ? tau : S(1)) * (x_ * x_.transpose());
+    p_.noalias() = FoldedScale(shared, tau) * (x_ * x_.transpose());
     for (Index b = 0; b < B; ++b) {
       auto z = p_.row(b).array();
-      if (shared != nullptr) {
-        if (fold)
-          RescaleBits(&z(0), shared->Row(b), shared->Words(), tau0 / tau);
-        else
-          ScaleRow(z, shared->Row(b), shared->Words(), tau0, tau);
-      }
+      ApplyMask(z, shared, b, tau0, tau);
       const S top = z.maxCoeff();
       z = (z - top).exp();
       z *= S(1) / z.sum();  // the max entry contributes exp(0) = 1, so the sum is >= 1
@@ -102,15 +96,8 @@ class SoftmaxSpectrumKernel {
       auto w = w_.row(b).array();
       const auto p = p_.row(b).array();
       const S r = (p * w).sum();
-      if (shared != nullptr && tau != S(0)) {
-        w = (-alpha * tau) * p * (w - r);
-        RescaleBits(&w(0), shared->Row(b), shared->Words(), tau0 / tau);
-      } else if (shared != nullptr) {
-        w = (-alpha) * p * (w - r);
-        ScaleRow(w, shared->Row(b), shared->Words(), tau0, tau);
-      } else {
-        w = (-alpha * tau) * p * (w - r);
-      }
+      w = (-alpha * FoldedScale(shared, tau)) * p * (w - r);
+      ApplyMask(w, shared, b, tau0, tau);
     }
     SymmetrizeInPlace(w_);  // G_C + G_Cᵀ
     GXhat = *g;
@@ -122,9 +109,22 @@ class SoftmaxSpectrumKernel {
   const RowMatrix<S>& Weights() const { return p_; }
 
  private:
-  /// z_j *= τ0 where bit j is set, τ1 elsewhere: one vectorised scale of the row by τ1, then
-  /// the set entries (typically a few percent) rescaled by τ0/τ1. With τ1 = 0 the set entries
-  /// are scaled into a side buffer first instead (no division).
+  /// The temperature applied to every pair inside a vectorised product: τ, or with a mask τ1
+  /// unless τ1 = 0 (which cannot be divided out afterwards; then 1).
+  static S FoldedScale(const SharedNeighbours* shared, S tau) {
+    return shared == nullptr || tau != S(0) ? tau : S(1);
+  }
+
+  /// Turns row b, scaled by FoldedScale, into row b scaled by its pair temperatures.
+  template <class Row>
+  void ApplyMask(Row z, const SharedNeighbours* shared, Index b, S tau0, S tau) {
+    if (shared == nullptr) return;
+    if (tau != S(0))
+      RescaleBits(&z(0), shared->Row(b), shared->Words(), tau0 / tau);
+    else
+      KeepSetBits(z, shared->Row(b), shared->Words(), tau0);
+  }
+
   /// row_j *= ratio for the set bits j (typically a few percent of the row).
   static void RescaleBits(S* row, const std::uint64_t* bits, Index words, S ratio) {
     for (Index k = 0; k < words; ++k)
@@ -132,14 +132,11 @@ class SoftmaxSpectrumKernel {
         row[k * 64 + std::countr_zero(word)] *= ratio;
   }
 
+  /// The τ1 = 0 case, where τ1 cannot be folded in and divided out: z_j *= τ0 where bit j is
+  /// set, z_j = 0 elsewhere. The set entries are kept aside while the row is cleared.
   template <class Row>
-  void ScaleRow(Row z, const std::uint64_t* bits, Index words, S tau0, S tau1) {
+  void KeepSetBits(Row z, const std::uint64_t* bits, Index words, S tau0) {
     S* row = &z(0);
-    if (tau1 != S(0)) {
-      z *= tau1;
-      RescaleBits(row, bits, words, tau0 / tau1);
-      return;
-    }
     held_.clear();
     where_.clear();
     for (Index k = 0; k < words; ++k)
@@ -148,7 +145,7 @@ class SoftmaxSpectrumKernel {
         held_.push_back(row[j] * tau0);
         where_.push_back(j);
       }
-    z *= tau1;
+    z.setZero();
     for (std::size_t t = 0; t < where_.size(); ++t) row[where_[t]] = held_[t];
   }
 

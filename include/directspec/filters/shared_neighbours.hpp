@@ -70,10 +70,6 @@ class SharedNeighbours {
     std::uint64_t* const set_bits = column_bits_.data();
     for (Index a = 0; a < rows_; ++a) {
       const auto row = neighbours.Row(ids[static_cast<std::size_t>(a)]);
-      if (a + kPrefetchRows < rows_) {  // rows are cache misses away: fetch a few rows ahead
-        const auto ahead = neighbours.Row(ids[static_cast<std::size_t>(a + kPrefetchRows)]);
-        for (std::size_t k = 0; k < ahead.size(); k += 16) __builtin_prefetch(&ahead[k]);
-      }
       if (row.empty()) continue;
       const std::size_t word = static_cast<std::size_t>(a / 64);
       const std::uint64_t bit = std::uint64_t{1} << (a % 64);
@@ -135,7 +131,6 @@ class SharedNeighbours {
   bool Shares(Index a, Index b) const { return (Row(a)[b / 64] >> (b % 64)) & 1u; }
 
  private:
-  static constexpr Index kPrefetchRows = 4;
   Index rows_ = 0;
   Index words_ = 0;
   std::vector<Id> slot_;                    // column id -> index into touched_, or -1
