@@ -213,6 +213,53 @@ TEST_CASE("Write the initial tables and batches for the peer (run by hand)", "[.
   WARN("wrote " << dir.string() << "; now run tests/fixtures/peer_one_epoch.py on it");
 }
 
+TEST_CASE("Write the initial tables and a whole run's batches for a peer replay (run by hand)",
+          "[.replay]") {
+  // scripts/reproduce/11_peer_replay.sh: the peer trains from these instead of its own streams,
+  // so a long run of the two differs only in arithmetic. Epochs from DIRECTSPEC_REPLAY_EPOCHS
+  // (default: the preset's 300); ids as int32 to halve the file (about 400 MB for 300 epochs).
+  if (!std::filesystem::exists(CiteULike() / "train.csv")) {
+    WARN("skipped: " << CiteULike().string() << " is absent");
+    return;
+  }
+  const Dataset data = LoadDataset(CiteULike());
+  auto recipe = ReferenceRecipe(ReferenceDataset::kCiteULike, ReferenceModel::kMF);
+  if (const char* epochs = std::getenv("DIRECTSPEC_REPLAY_EPOCHS"))
+    recipe.epochs = std::stoi(epochs);
+  recipe.seed = kSeed;
+  recipe.threads = 1;
+  auto trainer = MakeDirectSpecPlusMF<float>(recipe);
+  trainer.Initialize(data.train);
+  const RowMatrix<float> user0 = trainer.Encoder().UserTable();
+  const RowMatrix<float> item0 = trainer.Encoder().ItemTable();
+  BatchRecorder batches;
+  trainer.Train(data.train, batches);
+  const char* env = std::getenv("DIRECTSPEC_PEER_DIR");
+  const std::filesystem::path dir = env ? env : "/tmp/directspec_peer";
+  std::filesystem::create_directories(dir);
+  WriteNpy(dir / "replay_user_table.npy", "<f4",
+           std::to_string(user0.rows()) + ", " + std::to_string(user0.cols()), user0.data(),
+           sizeof(float) * static_cast<std::size_t>(user0.size()));
+  WriteNpy(dir / "replay_item_table.npy", "<f4",
+           std::to_string(item0.rows()) + ", " + std::to_string(item0.cols()), item0.data(),
+           sizeof(float) * static_cast<std::size_t>(item0.size()));
+  const std::size_t steps = batches.users.size(), B = batches.users.front().size();
+  std::vector<std::int32_t> ids;
+  ids.reserve(2 * steps * B);
+  for (std::size_t s = 0; s < steps; ++s) {
+    for (Id u : batches.users[s]) ids.push_back(static_cast<std::int32_t>(u));
+    for (Id i : batches.items[s]) ids.push_back(static_cast<std::int32_t>(i));
+  }
+  WriteNpy(dir / "replay_batches.npy", "<i4", std::to_string(steps) + ", 2, " + std::to_string(B),
+           ids.data(), sizeof(std::int32_t) * ids.size());
+  std::ofstream meta(dir / "replay_meta.json");
+  meta << std::setprecision(17) << "{\"dataset\": \"" << CiteULike().string()
+       << "\", \"seed\": " << kSeed << ", \"epochs\": " << recipe.epochs
+       << ", \"steps_per_epoch\": " << steps / static_cast<std::size_t>(recipe.epochs)
+       << ", \"lr\": " << recipe.learning_rate << ", \"lr_decay\": " << recipe.decay << "}\n";
+  WARN("wrote " << dir.string() << "/replay_*; now run scripts/reproduce/peer_replay.py on it");
+}
+
 namespace {
 
 template <class S>
