@@ -10,6 +10,9 @@
 //      > tests/fixtures/peer_citeulike_mf_epoch1.json   runs the peer's Model.step on them.
 // The test recomputes the checksums, so a change of initialisation or sampling that makes the
 // fixture stale fails with a message saying so instead of a puzzling loss difference.
+// "[.replay]" (also by hand) writes a whole 300-epoch run's tables and batches for
+// scripts/reproduce/peer_replay.py, the long-run version of the same comparison
+// (docs/reproduction.md, section 1).
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
 // reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
