@@ -220,6 +220,38 @@ TEST_CASE("BalancedBoundary partitions all rows monotonically", "[graph][spmm]")
   CHECK(first / total == Approx(0.5).margin(0.05));
 }
 
+TEST_CASE("BalancedListRange tiles a row list into runs of similar work", "[graph][spmm]") {
+  const auto train = RandomInteractions(50, 80, 0.1, 5);
+  const NormalizedAdjacency<float> graph(train);
+  std::vector<Id> rows;  // unsorted, with a repeat: the split only follows the list order
+  for (Id r = graph.Nodes() - 1; r >= 0; r -= 3) rows.push_back(r);
+  rows.push_back(rows.front());
+  std::int64_t cost = 0;
+  for (Id r : rows) cost += static_cast<std::int64_t>(graph.Neighbours(r).size()) + 1;
+  const auto count = static_cast<Index>(rows.size());
+  for (int parts = 1; parts <= 5; ++parts) {
+    Index expected_first = 0;
+    for (int p = 0; p < parts; ++p) {
+      const auto [first, last] = detail::BalancedListRange(graph.Offsets(), rows, cost, p, parts);
+      CHECK(first == expected_first);
+      CHECK(first <= last);
+      expected_first = last;
+    }
+    CHECK(expected_first == count);
+  }
+  // Two parts hold about half of (non-zeros + rows) each.
+  const auto [first, mid] = detail::BalancedListRange(graph.Offsets(), rows, cost, 0, 2);
+  std::int64_t before = 0;
+  for (Index k = first; k < mid; ++k)
+    before +=
+        static_cast<std::int64_t>(graph.Neighbours(rows[static_cast<std::size_t>(k)]).size()) + 1;
+  CHECK(static_cast<double>(before) / static_cast<double>(cost) == Approx(0.5).margin(0.1));
+  // An empty list is one empty run.
+  const auto [e0, e1] = detail::BalancedListRange(graph.Offsets(), {}, 0, 1, 2);
+  CHECK(e0 == 0);
+  CHECK(e1 == 0);
+}
+
 #ifdef _OPENMP
 TEMPLATE_TEST_CASE("Sparse products are bitwise identical on 1 and 2 threads", "[graph][spmm]",
                    float, double) {
@@ -231,18 +263,32 @@ TEMPLATE_TEST_CASE("Sparse products are bitwise identical on 1 and 2 threads", "
   const RowMatrix<S> X = RandomRows<S>(N, d, 3);
   std::vector<Id> rows;
   for (Id r = 0; r < N; r += 2) rows.push_back(r);
+  // A mask admitting every third node.
+  std::vector<std::uint64_t> bits((static_cast<std::size_t>(N) + 63) / 64, 0);
+  for (Id c = 0; c < N; c += 3)
+    bits[static_cast<std::size_t>(c) / 64] |= std::uint64_t{1} << (c % 64);
+  const ColumnMask mask{bits.data()};
   const int saved = omp_get_max_threads();
-  RowMatrix<S> Y[2], Yr[2], Ys[2];
+  RowMatrix<S> Y[2], Yr[2], Ym[2], Ys[2];
   for (int t = 1; t <= 2; ++t) {
     omp_set_num_threads(t);
     Multiply(graph, X, Y[t - 1]);
     MultiplyAddRows<S>(graph, rows, S(1), X, S(1), &X, Yr[t - 1], RowOutput::kCompact);
+    MultiplyAddRows<S>(graph, rows, S(2), X, S(0), nullptr, Ym[t - 1], RowOutput::kCompact, mask);
     Ys[t - 1].setZero(N, d);
     ScatterAddRows<S>(graph, rows, S(1), X, Ys[t - 1]);
   }
   omp_set_num_threads(saved);
   CHECK(Y[0] == Y[1]);
   CHECK(Yr[0] == Yr[1]);
+  CHECK(Ym[0] == Ym[1]);
   CHECK(Ys[0] == Ys[1]);
+  // The masked rows are the product with X zeroed outside the mask.
+  RowMatrix<S> X_masked = X, Y_masked;
+  for (Id c = 0; c < N; ++c)
+    if (c % 3 != 0) X_masked.row(c).setZero();
+  MultiplyAddRows<S>(graph, rows, S(2), X_masked, S(0), nullptr, Y_masked, RowOutput::kCompact);
+  CHECK((Ym[0] - Y_masked).cwiseAbs().maxCoeff() <=
+        S(1e-5) * (S(1) + Y_masked.cwiseAbs().maxCoeff()));
 }
 #endif

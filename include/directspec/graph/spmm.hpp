@@ -13,6 +13,7 @@
 #include <cassert>
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "directspec/core/types.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
@@ -23,12 +24,15 @@
 
 namespace directspec {
 
-/// Restricts a row-restricted product to the columns c with stamps[c] == value, i.e. multiplies
-/// by an X that is zero outside a node set without zeroing X: the caller stamps the set's nodes
-/// in a per-node array and bumps `value` for the next set. Null `stamps`: every column.
+/// Restricts a row-restricted product to the columns whose bit is set in `bits` (bit c of word
+/// c / 64), i.e. multiplies by an X that is zero outside a node set without zeroing X. One bit
+/// per node keeps the whole set in L1 (8.9 KB for Gowalla's 70,839 nodes), where the column
+/// tests of a masked pull read it once per non-zero. Null `bits`: every column.
 struct ColumnMask {
-  const std::uint32_t* stamps = nullptr;
-  std::uint32_t value = 0;
+  const std::uint64_t* bits = nullptr;
+  bool Admits(Id c) const {
+    return ((bits[static_cast<std::size_t>(c) >> 6] >> (static_cast<unsigned>(c) & 63u)) & 1u) != 0;
+  }
 };
 
 /// Where a row-restricted product writes row rows[k]: at row k of Y (a compact |rows| x d
@@ -74,6 +78,30 @@ inline Index BalancedBoundary(std::span<const std::int64_t> offsets, int part, i
       hi = mid;
   }
   return lo;
+}
+
+/// This thread's part [first, last) of a row list, split into `parts` contiguous runs that hold
+/// about the same number of non-zeros (plus one per row, as BalancedBoundary), given their
+/// total `cost`. Contiguous runs keep each core's cache on its own stretch of the (sorted) list,
+/// which an interleaved dynamic schedule would spread across both. Each part scans the list up
+/// to its own end; neighbouring parts find the same boundary, so the runs tile the list.
+inline std::pair<Index, Index> BalancedListRange(std::span<const std::int64_t> offsets,
+                                                 std::span<const Id> rows, std::int64_t cost,
+                                                 int part, int parts) {
+  const Index count = static_cast<Index>(rows.size());
+  if (parts <= 1) return {0, count};
+  const auto row_cost = [&](Index k) {
+    const auto r = static_cast<std::size_t>(rows[static_cast<std::size_t>(k)]);
+    return offsets[r + 1] - offsets[r] + 1;
+  };
+  const std::int64_t begin_target = cost / parts * part + (cost % parts) * part / parts;
+  const std::int64_t end_target = cost / parts * (part + 1) + (cost % parts) * (part + 1) / parts;
+  Index k = 0;
+  std::int64_t sum = 0;
+  while (k < count && sum < begin_target) sum += row_cost(k++);
+  const Index first = part == 0 ? 0 : k;
+  while (k < count && sum < end_target) sum += row_cost(k++);
+  return {first, part + 1 == parts ? count : k};
 }
 
 /// Prefetch distance (in non-zeros) of the pull kernels: each non-zero reads a random row, so
@@ -152,7 +180,7 @@ inline void PullRow(const NormalizedAdjacency<S>& A, Index r, S gamma, const S* 
       for (std::size_t k = begin; k < end; ++k) {
         kept_cols[kept] = cols[k];
         kept_vals[kept] = vals[k];
-        kept += mask.stamps[cols[k]] == mask.value ? 1 : 0;
+        kept += mask.Admits(cols[k]) ? 1 : 0;
       }
       AccumulateRows(kept_cols, kept_vals, kept, gamma, X, y, d, begin == 0 ? start : y,
                      begin == 0 ? beta : S(1));
@@ -220,18 +248,24 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
   // Work estimate without a pass over the rows: average degree times row count.
   [[maybe_unused]] const bool parallel =
       A.Nodes() > 0 && count * (A.Nnz() / A.Nodes() + 1) * d >= detail::kParallelMultiplyAdds;
-  // Each row is independent, so a dynamic schedule balances skewed degrees without changing
-  // any result.
+  std::int64_t cost = 0;  // non-zeros + rows, for the partition (parallel runs only)
+  if (parallel)
+    for (const Id r : rows) cost += static_cast<std::int64_t>(A.Neighbours(r).size()) + 1;
+      // Each row is independent: any partition gives the same results.
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 16) if (parallel)
+#pragma omp parallel if (parallel)
 #endif
-  for (Index k = 0; k < count; ++k) {
-    const Index r = rows[static_cast<std::size_t>(k)];
-    S* out = y + (compact ? k : r) * d;
-    if (mask.stamps != nullptr)
-      detail::PullRow<S, true>(A, r, gamma, x, beta, b, out, d, mask);
-    else
-      detail::PullRow<S, false>(A, r, gamma, x, beta, b, out, d);
+  {
+    const auto [first, last] = detail::BalancedListRange(
+        A.Offsets(), rows, cost, detail::ThreadId(), parallel ? detail::ThreadCount() : 1);
+    for (Index k = first; k < last; ++k) {
+      const Index r = rows[static_cast<std::size_t>(k)];
+      S* out = y + (compact ? k : r) * d;
+      if (mask.bits != nullptr)
+        detail::PullRow<S, true>(A, r, gamma, x, beta, b, out, d, mask);
+      else
+        detail::PullRow<S, false>(A, r, gamma, x, beta, b, out, d);
+    }
   }
 }
 

@@ -132,7 +132,7 @@ class NeighbourhoodPropagation {
     // Shrinking sets: frontier_[j] = R_j for j = 1..K-1 (R_0 = nodes).
     std::span<const Id> previous = nodes;
     for (Index j = 1; j < layers; ++j) {
-      Frontier(A, {}, previous, Stamp(previous), frontier_[static_cast<std::size_t>(j)]);
+      Frontier(A, {}, previous, MaskOf(previous), frontier_[static_cast<std::size_t>(j)]);
       previous = frontier_[static_cast<std::size_t>(j)];
     }
     const RowMatrix<S>* inner = &E;
@@ -164,8 +164,8 @@ class NeighbourhoodPropagation {
     S gamma = weights[static_cast<std::size_t>(layers)];
     std::span<const Id> support = nodes;  // S_{j+1}
     for (Index j = layers - 1; j >= 0; --j) {
-      // S_j from S_{j+1} (stamped: the frontier and the product both test membership).
-      const ColumnMask in_support = Stamp(support);
+      // S_j from S_{j+1} (S_{j+1} as a bit set: the frontier and the product both test it).
+      const ColumnMask in_support = MaskOf(support);
       std::vector<Id>& rows = frontier_[static_cast<std::size_t>(j)];
       Frontier(A, nodes, support, in_support, rows);
       const S wj = weights[static_cast<std::size_t>(j)];
@@ -193,7 +193,7 @@ class NeighbourhoodPropagation {
         ColumnMask mask = in_support;
         if (2 * support.size() >= static_cast<std::size_t>(A.Nodes())) {
           for (Index r = 0; r < A.Nodes(); ++r)
-            if (stamps_[static_cast<std::size_t>(r)] != stamp_) inner->row(r).setZero();
+            if (!in_support.Admits(static_cast<Id>(r))) inner->row(r).setZero();
           mask = {};
         }
         MultiplyAddRows<S>(A, rows, gamma, *inner, S(0), nullptr, out,
@@ -226,8 +226,7 @@ class NeighbourhoodPropagation {
     if (static_cast<Index>(marker_.size()) != n) {
       marker_.assign(static_cast<std::size_t>(n), 0);
       position_.assign(static_cast<std::size_t>(n), -1);
-      stamps_.assign(static_cast<std::size_t>(n), 0u);
-      stamp_ = 0;
+      members_.assign((static_cast<std::size_t>(n) + 63) / 64, 0u);
     }
     if (static_cast<Index>(frontier_.size()) < layers)
       frontier_.resize(static_cast<std::size_t>(layers));
@@ -237,18 +236,17 @@ class NeighbourhoodPropagation {
     }
   }
 
-  /// Marks `set` in stamp_ with a fresh value and returns the mask that admits exactly it.
-  ColumnMask Stamp(std::span<const Id> set) {
-    if (++stamp_ == 0) {  // wrapped around: old stamps could collide, clear them
-      std::fill(stamps_.begin(), stamps_.end(), 0u);
-      stamp_ = 1;
-    }
-    for (Id node : set) stamps_[static_cast<std::size_t>(node)] = stamp_;
-    return {stamps_.data(), stamp_};
+  /// Makes members_ hold exactly `set` and returns the mask that admits it.
+  ColumnMask MaskOf(std::span<const Id> set) {
+    std::fill(members_.begin(), members_.end(), 0u);
+    for (Id node : set)
+      members_[static_cast<std::size_t>(node) >> 6] |= std::uint64_t{1}
+                                                       << (static_cast<unsigned>(node) & 63u);
+    return {members_.data()};
   }
 
   /// out = include ∪ neighbours(sources), sorted and distinct; `in_sources` must admit exactly
-  /// `sources` (see Stamp). Small source sets mark their neighbours (cost: their non-zeros);
+  /// `sources` (see MaskOf). Small source sets mark their neighbours (cost: their non-zeros);
   /// large ones test every node for a neighbour in the set, stopping at the first hit (cost:
   /// about one test per node, as most nodes then have one early in their list).
   void Frontier(const NormalizedAdjacency<S>& A, std::span<const Id> include,
@@ -261,7 +259,7 @@ class NeighbourhoodPropagation {
         bool hit = marker_[static_cast<std::size_t>(r)] != 0;
         if (!hit)
           for (Id c : A.Neighbours(r))
-            if (in_sources.stamps[c] == in_sources.value) {
+            if (in_sources.Admits(c)) {
               hit = true;
               break;
             }
@@ -299,10 +297,9 @@ class NeighbourhoodPropagation {
     }
   }
 
-  std::vector<std::uint8_t> marker_;   // all 0 between calls
-  std::vector<Id> position_;           // all -1 between calls
-  std::vector<std::uint32_t> stamps_;  // set membership: stamps_[v] == stamp_ <=> v in the set
-  std::uint32_t stamp_ = 0;
+  std::vector<std::uint8_t> marker_;    // all 0 between calls
+  std::vector<Id> position_;            // all -1 between calls
+  std::vector<std::uint64_t> members_;  // the current node set, one bit per node (see MaskOf)
   std::vector<std::vector<Id>> frontier_;
   RowMatrix<S> buffer_[2];  // (n+m) x d, valid only on the current level's rows
 };
