@@ -236,10 +236,11 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
   // Work estimate without a pass over the rows: average degree times row count.
   [[maybe_unused]] const bool parallel =
       A.Nodes() > 0 && count * (A.Nnz() / A.Nodes() + 1) * d >= detail::kParallelMultiplyAdds;
+  // Each row is independent: any partition gives the same results.
   std::int64_t cost = 0;  // non-zeros + rows, for the partition (parallel runs only)
-  if (parallel)
+  if (parallel) {
     for (const Id r : rows) cost += static_cast<std::int64_t>(A.Neighbours(r).size()) + 1;
-      // Each row is independent: any partition gives the same results.
+  }
 #ifdef _OPENMP
 #pragma omp parallel if (parallel)
 #endif
