@@ -167,17 +167,25 @@ std::vector<double> JsonArray(const std::string& json, const std::string& key) {
   return values;
 }
 
+// Where the hand-run cases write for the peer: $DIRECTSPEC_PEER_DIR, else /tmp/directspec_peer.
+std::filesystem::path PeerDir() {
+  const char* env = std::getenv("DIRECTSPEC_PEER_DIR");
+  return env ? env : "/tmp/directspec_peer";
+}
+
 template <class S>
-void WriteRun(const std::filesystem::path& dir, const char* prefix, const char* descr,
-              const Run<S>& run, std::ostream& meta) {
-  const auto shape = [](const RowMatrix<S>& t) {
-    return std::to_string(t.rows()) + ", " + std::to_string(t.cols());
-  };
+void WriteTableNpy(const std::filesystem::path& path, const RowMatrix<S>& table) {
+  WriteNpy(path, sizeof(S) == 4 ? "<f4" : "<f8",
+           std::to_string(table.rows()) + ", " + std::to_string(table.cols()), table.data(),
+           sizeof(S) * static_cast<std::size_t>(table.size()));
+}
+
+template <class S>
+void WriteRun(const std::filesystem::path& dir, const char* prefix, const Run<S>& run,
+              std::ostream& meta) {
   const std::string p(prefix);
-  WriteNpy(dir / (p + "_user_table.npy"), descr, shape(run.user0), run.user0.data(),
-           sizeof(S) * static_cast<std::size_t>(run.user0.size()));
-  WriteNpy(dir / (p + "_item_table.npy"), descr, shape(run.item0), run.item0.data(),
-           sizeof(S) * static_cast<std::size_t>(run.item0.size()));
+  WriteTableNpy(dir / (p + "_user_table.npy"), run.user0);
+  WriteTableNpy(dir / (p + "_item_table.npy"), run.item0);
   meta << "\"" << p << "_user_table_checksum\": \"" << TableChecksum(run.user0) << "\", \"" << p
        << "_item_table_checksum\": \"" << TableChecksum(run.item0) << "\", \"" << p
        << "_cpp_mean_loss\": " << run.mean_loss << ", ";
@@ -194,15 +202,14 @@ TEST_CASE("Write the initial tables and batches for the peer (run by hand)", "[.
   const Run<float> f4 = RunOneEpoch<float>(data);
   const Run<double> f8 = RunOneEpoch<double>(data);
   REQUIRE(BatchChecksum(f4.batches) == BatchChecksum(f8.batches));  // sampling ignores Scalar
-  const char* env = std::getenv("DIRECTSPEC_PEER_DIR");
-  const std::filesystem::path dir = env ? env : "/tmp/directspec_peer";
+  const std::filesystem::path dir = PeerDir();
   std::filesystem::create_directories(dir);
   std::ofstream meta(dir / "meta.json");
   meta << std::setprecision(17) << "{\"dataset\": \"" << CiteULike().string()
        << "\", \"seed\": " << kSeed << ", \"lr\": 180, \"alpha\": 1.0, \"tau\": 3.0, "
        << "\"shrink\": 0.03, ";
-  WriteRun(dir, "f4", "<f4", f4, meta);
-  WriteRun(dir, "f8", "<f8", f8, meta);
+  WriteRun(dir, "f4", f4, meta);
+  WriteRun(dir, "f8", f8, meta);
   const std::size_t steps = f4.batches.users.size(), B = f4.batches.users.front().size();
   std::vector<std::int64_t> batches;
   for (std::size_t s = 0; s < steps; ++s) {
@@ -237,15 +244,10 @@ TEST_CASE("Write the initial tables and a whole run's batches for a peer replay 
   const RowMatrix<float> item0 = trainer.Encoder().ItemTable();
   BatchRecorder batches;
   trainer.Train(data.train, batches);
-  const char* env = std::getenv("DIRECTSPEC_PEER_DIR");
-  const std::filesystem::path dir = env ? env : "/tmp/directspec_peer";
+  const std::filesystem::path dir = PeerDir();
   std::filesystem::create_directories(dir);
-  WriteNpy(dir / "replay_user_table.npy", "<f4",
-           std::to_string(user0.rows()) + ", " + std::to_string(user0.cols()), user0.data(),
-           sizeof(float) * static_cast<std::size_t>(user0.size()));
-  WriteNpy(dir / "replay_item_table.npy", "<f4",
-           std::to_string(item0.rows()) + ", " + std::to_string(item0.cols()), item0.data(),
-           sizeof(float) * static_cast<std::size_t>(item0.size()));
+  WriteTableNpy(dir / "replay_user_table.npy", user0);
+  WriteTableNpy(dir / "replay_item_table.npy", item0);
   const std::size_t steps = batches.users.size(), B = batches.users.front().size();
   std::vector<std::int32_t> ids;
   ids.reserve(2 * steps * B);

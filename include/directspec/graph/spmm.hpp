@@ -30,9 +30,11 @@ namespace directspec {
 /// tests of a masked pull read it once per non-zero. Null `bits`: every column.
 struct ColumnMask {
   const std::uint64_t* bits = nullptr;
-  bool Admits(Id c) const {
-    return ((bits[static_cast<std::size_t>(c) >> 6] >> (static_cast<unsigned>(c) & 63u)) & 1u) != 0;
-  }
+  bool Admits(Id c) const { return ((bits[Word(c)] >> Bit(c)) & 1u) != 0; }
+  /// Sets node c's bit in a caller-owned array of (nodes + 63) / 64 words.
+  static void Add(std::uint64_t* words, Id c) { words[Word(c)] |= std::uint64_t{1} << Bit(c); }
+  static std::size_t Word(Id c) { return static_cast<std::size_t>(c) >> 6; }
+  static unsigned Bit(Id c) { return static_cast<unsigned>(c) & 63u; }
 };
 
 /// Where a row-restricted product writes row rows[k]: at row k of Y (a compact |rows| x d
@@ -245,8 +247,9 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
 #pragma omp parallel if (parallel)
 #endif
   {
-    const auto [first, last] = detail::BalancedListRange(
-        A.Offsets(), rows, cost, detail::ThreadId(), parallel ? detail::ThreadCount() : 1);
+    // Not parallel: a team of one, so ThreadCount() is 1 and the run is the whole list.
+    const auto [first, last] = detail::BalancedListRange(A.Offsets(), rows, cost,
+                                                         detail::ThreadId(), detail::ThreadCount());
     for (Index k = first; k < last; ++k) {
       const Index r = rows[static_cast<std::size_t>(k)];
       S* out = y + (compact ? k : r) * d;

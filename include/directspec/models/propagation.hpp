@@ -239,9 +239,7 @@ class NeighbourhoodPropagation {
   /// Makes members_ hold exactly `set` and returns the mask that admits it.
   ColumnMask MaskOf(std::span<const Id> set) {
     std::fill(members_.begin(), members_.end(), 0u);
-    for (Id node : set)
-      members_[static_cast<std::size_t>(node) >> 6] |= std::uint64_t{1}
-                                                       << (static_cast<unsigned>(node) & 63u);
+    for (Id node : set) ColumnMask::Add(members_.data(), node);
     return {members_.data()};
   }
 
