@@ -1,6 +1,6 @@
 // End-to-end training speed: whole epochs of MF + DirectSpec+ with the reference CiteULike and
 // Gowalla recipes (B 256, d 64, float), and LightGCN + DirectSpec+ steps, read from
-// DIRECTSPEC_SHARED_DIR/datasets (each case is skipped with a message when its dataset is
+// DIRECTSPEC_DATASETS_DIR (each case is skipped with a message when its dataset is
 // absent). Threads come from OMP_NUM_THREADS (the trainer's threads option is left at 0 = the
 // OpenMP default), so compare
 //
@@ -34,7 +34,7 @@ const Dataset* Load(const std::string& name) {
   auto it = cache.find(name);
   if (it != cache.end()) return it->second.get();
   const std::filesystem::path dir =
-      std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / name;
+      std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / name;
   std::unique_ptr<Dataset> data;
   if (std::filesystem::exists(dir / "train.csv"))
     data = std::make_unique<Dataset>(LoadDataset(dir));
@@ -54,7 +54,7 @@ void BM_EpochMF_DirectSpecPlus(benchmark::State& state, const std::string& name,
                                ReferenceDataset reference, bool parallel_sides) {
   const Dataset* data = Load(name);
   if (data == nullptr) {
-    state.SkipWithError((name + " is absent from " DIRECTSPEC_SHARED_DIR "/datasets").c_str());
+    state.SkipWithError((name + " is absent from " DIRECTSPEC_DATASETS_DIR).c_str());
     return;
   }
   auto recipe = ReferenceRecipe(reference, ReferenceModel::kMF);
@@ -82,7 +82,7 @@ void BM_StepsLightGCN_DirectSpecPlus(benchmark::State& state, const std::string&
                                      ReferenceDataset reference) {
   const Dataset* data = Load(name);
   if (data == nullptr) {
-    state.SkipWithError((name + " is absent from " DIRECTSPEC_SHARED_DIR "/datasets").c_str());
+    state.SkipWithError((name + " is absent from " DIRECTSPEC_DATASETS_DIR).c_str());
     return;
   }
   constexpr Index kSteps = 20;

@@ -73,7 +73,7 @@ struct Gowalla {
     static const Gowalla g = [] {
       Gowalla g;
       const std::filesystem::path dir =
-          std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / "gowalla";
+          std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "gowalla";
       std::vector<std::pair<Id, Id>> train;
       if (!ReadPairs(dir / "train.csv", train, g.n, g.m) ||
           !ReadPairs(dir / "test.csv", g.test, g.n, g.m))
@@ -132,8 +132,8 @@ double BestOf(int runs, F&& f) {
 void Summary() {
   const Gowalla& g = Gowalla::Get();
   if (!g.present) {
-    std::printf("bench_eval: %s/datasets/gowalla not found; skipping the Gowalla summary\n",
-                DIRECTSPEC_SHARED_DIR);
+    std::printf("bench_eval: %s/gowalla not found; skipping the Gowalla summary\n",
+                DIRECTSPEC_DATASETS_DIR);
     return;
   }
   EvalOptions o;

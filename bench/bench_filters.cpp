@@ -8,7 +8,7 @@
 // FLOP counters (FLOP/s column, a rate): GEMM 2 B² d; DirectSpecPlus and the adaptive variant
 // 10 B² d (five B x B x d products, performance.md); DirectSpec 10 B d² when d < B (it runs the
 // X̂(X̂ᵀX̂) association), else 10 B² d. Adaptive DirectSpec+ draws its ids and neighbour lists from
-// DIRECTSPEC_SHARED_DIR/datasets/citeulike/train.csv when present (users uniformly among active
+// DIRECTSPEC_DATASETS_DIR/citeulike/train.csv when present (users uniformly among active
 // users, items as one random train item of each), else from a synthetic power-law graph.
 #include <benchmark/benchmark.h>
 
@@ -71,7 +71,7 @@ struct Graph {
   Graph() {
     std::vector<std::pair<ds::Id, ds::Id>> pairs;
     Index n = 0, m = 0;
-    real = ReadPairs(std::string(DIRECTSPEC_SHARED_DIR) + "/datasets/citeulike/train.csv", pairs, n,
+    real = ReadPairs(std::string(DIRECTSPEC_DATASETS_DIR) + "/citeulike/train.csv", pairs, n,
                      m);
     if (!real) {  // CiteULike-sized synthetic graph: 5.5k users, 17k items, power-law items
       pairs.clear();

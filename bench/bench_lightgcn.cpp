@@ -1,7 +1,7 @@
 // LightGCN propagation benchmarks: one forward + backward encoder step (B = 256 users and their
 // 256 positive items, d = 64, K = 3, float) with whole-graph and with neighbourhood-restricted
 // propagation (counters: the encode / backward split in ms), and the raw whole-graph SpMM Y = Â X,
-// on CiteULike and Gowalla read from DIRECTSPEC_SHARED_DIR/datasets/<name>/. Missing datasets are
+// on CiteULike and Gowalla read from DIRECTSPEC_DATASETS_DIR/<name>/. Missing datasets are
 // reported as skipped.
 //
 //   OMP_NUM_THREADS=1 ./bench_lightgcn --benchmark_min_time=0.5 --benchmark_repetitions=3
@@ -31,7 +31,7 @@ constexpr Index kLayers = 3;
 constexpr int kBatches = 32;  // distinct batches cycled through, so no step sees a warm cache
 
 std::filesystem::path DatasetDir(const std::string& name) {
-  return std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / name;
+  return std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / name;
 }
 
 /// Train interactions of a shared dataset, loaded once per process (null when absent).

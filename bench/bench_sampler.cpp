@@ -1,5 +1,5 @@
 // Sampler throughput: batches of B = 256 (user, positive[, negatives]) per second for each
-// positive policy and negative policy, on CiteULike when DIRECTSPEC_SHARED_DIR/datasets holds it
+// positive policy and negative policy, on CiteULike when DIRECTSPEC_DATASETS_DIR holds it
 // (else on the synthetic generator's data, said in the label). Counters: rows/s and the cost of
 // one batch beside the ~1 ms a DirectSpec+ step takes.
 //
@@ -20,7 +20,7 @@ namespace {
 const Dataset& Data() {
   static const Dataset data = [] {
     const std::filesystem::path dir =
-        std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / "citeulike";
+        std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "citeulike";
     if (std::filesystem::exists(dir / "train.csv")) return LoadDataset(dir);
     return MakeSyntheticDataset(SyntheticOptions{});
   }();

@@ -10,7 +10,7 @@
 # Defaults: MF + DirectSpec+ with the CiteULike reference settings, 3 epochs, 3 repeats, 1 thread.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-model=mf; data="$here/../shared/datasets/citeulike"; epochs=3; repeats=3; threads=1
+model=mf; data="$here/datasets/citeulike"; epochs=3; repeats=3; threads=1
 cli="$here/build/examples/directspec-train"; peer="$here/../shared/peers/torch_directspec.py"
 extra=()
 while [ $# -gt 0 ]; do

@@ -10,7 +10,7 @@
 #                                [--cli PATH]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-data="$here/../shared/datasets/gowalla"; threads=1; repeats=3; short=10; long=70
+data="$here/datasets/gowalla"; threads=1; repeats=3; short=10; long=70
 cli="$here/build/examples/directspec-train"
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -4,7 +4,7 @@
 // tracks the effective rank of the embeddings, and prints a final summary.
 //
 //   build/examples/lightgcn_directspec [DATA_DIR [EPOCHS]]
-//   build/examples/lightgcn_directspec ../shared/datasets/citeulike 20
+//   build/examples/lightgcn_directspec datasets/citeulike 20
 //   build/examples/lightgcn_directspec                  (synthetic data, 10 epochs)
 //
 // DATA_DIR holds train.csv and test.csv (header `user,item`), see docs/data.md. The environment

@@ -5,7 +5,7 @@
 // the median repeat is reported, so a machine whose load changes affects every filter alike.
 //
 //   build/examples/regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS [THREADS]]]]
-//   build/examples/regularizer_cost ../shared/datasets/citeulike 300 5
+//   build/examples/regularizer_cost datasets/citeulike 300 5
 //
 // Defaults: synthetic data, 60 timed steps after 10 warm-up steps, 3 repeats, 1 thread (about
 // two seconds). With THREADS >= 2 the user and item sides of a step run in parallel; on a busy

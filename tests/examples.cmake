@@ -21,7 +21,7 @@ set(_ex_env "OMP_NUM_THREADS=1" "OMP_WAIT_POLICY=passive" "LC_ALL=C")
 set(_ex_expect ${CMAKE_CURRENT_SOURCE_DIR}/scripts/expect_run.cmake)
 set(_ex_work ${CMAKE_CURRENT_BINARY_DIR}/examples-work)
 set(_ex_cli $<TARGET_FILE:directspec-train>)
-set(_ex_datasets ${DIRECTSPEC_SHARED_DIR}/datasets)
+set(_ex_datasets ${DIRECTSPEC_DATASETS_DIR})
 set(_ex_missing ${CMAKE_CURRENT_BINARY_DIR}/no-such-dataset-folder)
 
 # directspec_example_test(NAME name EXIT code [REGEX regex] [TIMEOUT s] [ENV v=x...]

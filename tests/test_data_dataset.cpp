@@ -522,7 +522,7 @@ TEST_CASE("Shared datasets reproduce their README counts", "[data][dataset][shar
       {"lastfm", 1880, 4489, 42135, 0, 10533, 0, 13, 2, 3},
       {"ml-100k", 943, 1682, 80064, 0, 19936, 0, 35, 0, 0},
   };
-  const fs::path root = fs::path(DIRECTSPEC_SHARED_DIR) / "datasets";
+  const fs::path root = fs::path(DIRECTSPEC_DATASETS_DIR);
   for (const auto& x : expected) {
     const fs::path dir = root / x.name;
     if (!fs::exists(dir / "train.csv")) {

@@ -147,7 +147,7 @@ TEST_CASE("CarveValidation moves a per-user share of train into valid", "[data][
 }
 
 TEST_CASE("Subsample of Gowalla: 10 %, 30 %, 100 %", "[data][split][shared]") {
-  const std::string dir = std::string(DIRECTSPEC_SHARED_DIR) + "/datasets/gowalla";
+  const std::string dir = std::string(DIRECTSPEC_DATASETS_DIR) + "/gowalla";
   if (!std::filesystem::exists(dir + "/train.csv")) {
     WARN("skipping: " << dir << " not present");
     return;

@@ -44,7 +44,7 @@ constexpr std::uint64_t kSeed = 2024;
 const char* const kFixture = DIRECTSPEC_FIXTURE_DIR "/peer_citeulike_mf_epoch1.json";
 
 std::filesystem::path CiteULike() {
-  return std::filesystem::path(DIRECTSPEC_SHARED_DIR) / "datasets" / "citeulike";
+  return std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "citeulike";
 }
 
 // Records every batch of the run (users, positives).

@@ -9,7 +9,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 DIRECTSPEC_TRAIN="${DIRECTSPEC_TRAIN:-$ROOT/build/examples/directspec-train}"
 REPRO_OUT="${REPRO_OUT:-/tmp/repro}"
-DATASETS="${DATASETS:-$ROOT/../shared/datasets}"
+DATASETS="${DATASETS:-$ROOT/datasets}"
 mkdir -p "$REPRO_OUT"
 # The spectrum plots need numpy: Debian's python3-numpy lives under /usr/bin/python3.
 PYTHON="${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"

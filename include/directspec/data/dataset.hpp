@@ -60,7 +60,7 @@ struct LoadReport {
 
 /// Train / test / validation interactions sharing one user and one item index space.
 ///
-///   Dataset d = LoadDataset("/work/shared/datasets/citeulike");
+///   Dataset d = LoadDataset("datasets/citeulike");
 ///   std::cout << d.report.Summary();
 ///   trainer.Train(d.train, ...);
 ///   evaluator.Evaluate(model, d.train, d.test);
