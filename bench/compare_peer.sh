@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Runs directspec-train and the PyTorch peer (../shared/peers/torch_directspec.py) on the same
-# dataset and settings, back to back, several times, and prints the median seconds per epoch of
-# each and their ratio. Needs Debian's python3-torch for the peer, and an optimised BLAS behind
-# it (apt-get install libopenblas0-pthread: with Debian's reference libblas3 the peer's GEMMs are
-# about 10x slower and the comparison is meaningless).
+# Runs directspec-train and the PyTorch peer (torch_directspec.py, kept outside this repository) on
+# the same dataset and settings, back to back, several times, and prints the median seconds per
+# epoch of each and their ratio. Needs Debian's python3-torch for the peer, and an optimised BLAS
+# behind it (apt-get install libopenblas0-pthread: with Debian's reference libblas3 the peer's
+# GEMMs are about 10x slower and the comparison is meaningless).
 #
 #   bench/compare_peer.sh [--model mf|lightgcn] [--data DIR] [--epochs N] [--repeats R]
-#                         [--threads T] [--cli PATH] [-- extra flags for both]
+#                         [--threads T] [--cli PATH] [--peer PATH] [-- extra flags for both]
 # Defaults: MF + DirectSpec+ with the CiteULike reference settings, 3 epochs, 3 repeats, 1 thread.
+# The peer script: --peer PATH, else $DIRECTSPEC_PEER, else
+# $DIRECTSPEC_SHARED_DIR/peers/torch_directspec.py (the directory bench/peer_steps.py reads).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 model=mf; data="$here/datasets/citeulike"; epochs=3; repeats=3; threads=1
-cli="$here/build/examples/directspec-train"; peer="$here/../shared/peers/torch_directspec.py"
+cli="$here/build/examples/directspec-train"
+peer="${DIRECTSPEC_PEER:-${DIRECTSPEC_SHARED_DIR:+$DIRECTSPEC_SHARED_DIR/peers/torch_directspec.py}}"
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,15 +24,17 @@ while [ $# -gt 0 ]; do
     --repeats) repeats=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --cli) cli=$2; shift 2 ;;
+    --peer) peer=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "compare_peer.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 [ -x "$cli" ] || { echo "compare_peer.sh: build the CLI first ($cli)" >&2; exit 2; }
+[ -n "$peer" ] || { echo "compare_peer.sh: give the peer script: --peer PATH or DIRECTSPEC_PEER" >&2; exit 2; }
 [ -f "$peer" ] || { echo "compare_peer.sh: peer script not found at $peer" >&2; exit 2; }
 /usr/bin/python3 -c "import torch" 2>/dev/null || { echo "compare_peer.sh: needs python3-torch" >&2; exit 2; }
 
-# The CiteULike reference settings (method.md section 7); LightGCN adds reg 0.01.
+# The CiteULike reference settings (docs/method.md#reference-recipe); LightGCN adds reg 0.01.
 common=(--dim 64 --batch 256 --lr 180 --lr-decay 0.9995 --alpha 1 --tau 3 --shrink 0.03 --epochs "$epochs")
 [ "$model" = lightgcn ] && common+=(--reg 0.01 --layers 3)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

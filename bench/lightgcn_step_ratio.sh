@@ -4,7 +4,7 @@
 # difference between a LONG-step and a SHORT-step one-epoch run, divided by LONG - SHORT, so
 # loading, graph building and the first touch of the workspaces cancel out. The peer:
 # bench/peer_steps.py, the median of its timed steps after a warm-up. Gowalla reference
-# settings (method.md section 7). Prints each repeat and the median ratio.
+# settings (docs/method.md#reference-recipe). Prints each repeat and the median ratio.
 #
 #   bench/lightgcn_step_ratio.sh [--data DIR] [--threads T] [--repeats R] [--short S] [--long L]
 #                                [--cli PATH]

@@ -1,5 +1,6 @@
-// directspec-train settings: every flag of the CLI as one struct, the reference presets of
-// method.md section 7 and the flag parser that fills it (explicit flags override a preset).
+// directspec-train settings: every flag of the CLI as one struct, the reference presets
+// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a
+// preset).
 #pragma once
 
 #include <algorithm>
@@ -58,7 +59,8 @@ struct Preset {
   std::vector<std::pair<std::string, std::string>> flags;
 };
 
-/// The reference settings of method.md section 7 (d = 64, B = 256 everywhere) plus baselines.
+/// The reference settings (docs/method.md#reference-recipe; d = 64, B = 256 everywhere) plus
+/// baselines.
 inline const std::map<std::string, Preset>& Presets() {
   static const std::map<std::string, Preset> presets = [] {
     std::map<std::string, Preset> p;

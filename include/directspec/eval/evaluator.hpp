@@ -2,7 +2,7 @@
 // one the training callbacks call every few epochs. Every user with at least one test item is
 // ranked against the whole catalogue (her train items excluded), many cut-offs K in one pass:
 // Recall, NDCG, Precision, HitRate, MRR, catalogue coverage, and optionally the authors'
-// paper-compatible counting (docs/evaluation.md; method.md section 8).
+// paper-compatible counting (docs/evaluation.md; docs/method.md#evaluation).
 //
 // Speed: users are taken in batches; each batch is scored against item tiles with one GEMM per
 // (batch, tile), and a bounded heap per user keeps the best items while the tile is still in

@@ -63,7 +63,8 @@ Eigen::VectorXd SingularValues(const Eigen::MatrixBase<Derived>& X) {
   return SingularValuesFromGram(G);
 }
 
-/// Singular values of the stacked [U; I] without forming the stack (method.md section 8).
+/// Singular values of the stacked [U; I] without forming the stack
+/// (docs/method.md#effective-rank).
 template <class DU, class DI>
 Eigen::VectorXd StackedSingularValues(const Eigen::MatrixBase<DU>& U,
                                       const Eigen::MatrixBase<DI>& I) {

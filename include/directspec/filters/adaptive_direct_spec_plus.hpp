@@ -1,6 +1,7 @@
-// AdaptiveDirectSpecPlus: DirectSpecPlus with two temperatures (method.md section 4). Pairs of
-// batch rows that share at least one neighbour in ctx.neighbours (users with a common train item,
-// items with a common train user) get τ0, all other pairs τ1, and the diagonal always τ0:
+// AdaptiveDirectSpecPlus: DirectSpecPlus with two temperatures
+// (docs/method.md#adaptive-directspec-plus). Pairs of batch rows that share at least one neighbour
+// in ctx.neighbours (users with a common train item, items with a common train user) get τ0, all
+// other pairs τ1, and the diagonal always τ0:
 //
 //     P = softmax_row(T ⊙ X̂X̂ᵀ),  T_ab = τ0 if a = b or rows a, b share a neighbour, else τ1,
 //     Y = X̂ − α P X̂.

@@ -1,5 +1,5 @@
-// DirectSpec: the linear all-pass spectrum filter (method.md section 4), applied to one side's
-// normalised batch X̂ between RowNormalizer and NormShrink:
+// DirectSpec: the linear all-pass spectrum filter (docs/method.md#directspec), applied to one
+// side's normalised batch X̂ between RowNormalizer and NormShrink:
 //
 //     Y = X̂ − (α/B) X̂ X̂ᵀ X̂.
 //

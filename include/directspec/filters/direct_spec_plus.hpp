@@ -1,5 +1,5 @@
-// DirectSpecPlus: the self-paced spectrum filter (method.md section 4), applied to one side's
-// normalised batch X̂ between RowNormalizer and NormShrink:
+// DirectSpecPlus: the self-paced spectrum filter (docs/method.md#directspec-plus), applied to one
+// side's normalised batch X̂ between RowNormalizer and NormShrink:
 //
 //     P = softmax_row(τ X̂X̂ᵀ),   Y = X̂ − α P X̂.
 //

@@ -1,4 +1,4 @@
-// NoFilter: the null spectrum filter, Y = X̂ (method.md section 4, "None"). It is the plain
+// NoFilter: the null spectrum filter, Y = X̂ (docs/method.md#no-filter). It is the plain
 // alignment baseline — without negatives it collapses — and costs one copy.
 #pragma once
 

@@ -1,4 +1,4 @@
-// NormShrink: the optional stage between the filter and the loss (method.md section 4),
+// NormShrink: the optional stage between the filter and the loss (docs/method.md#norm-shrink),
 // o_b = y_b · (s ||y_b||), so ||o_b|| = s ||y_b||². It is not a rescale to a fixed norm: the
 // gradient flows through the factor. s = 0 switches it off (o = y, a plain copy).
 #pragma once

@@ -1,5 +1,6 @@
 // RowNormalizer: the first stage after the encoder, X -> X̂ with every row scaled to unit L2 norm
-// (method.md section 4). All spectrum filters act on X̂, so the loss depends only on directions.
+// (docs/method.md#row-normaliser). All spectrum filters act on X̂, so the loss depends only on
+// directions.
 //
 // Zero and tiny rows: x̂_b = x_b / max(||x_b||, epsilon) (the same rule as PyTorch's
 // F.normalize), so a zero row maps to a zero row and nothing is ever NaN. Below epsilon the map is

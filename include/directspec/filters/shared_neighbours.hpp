@@ -1,6 +1,6 @@
 // SharedNeighbours: which pairs of batch rows share at least one neighbour (two users with a
 // common train item, or two items with a common train user). AdaptiveDirectSpecPlus reads it to
-// pick each pair's temperature (method.md section 4).
+// pick each pair's temperature (docs/method.md#adaptive-directspec-plus).
 //
 // The reference precomputes dense n x n and m x m masks; here the mask is rebuilt per batch in
 // O(nnz of the batch's rows x B/64) time and O(nnz + B²) memory: every neighbour column touched

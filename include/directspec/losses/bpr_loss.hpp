@@ -1,4 +1,4 @@
-// BprLoss: Bayesian personalised ranking with sampled negatives (method.md section 5), the
+// BprLoss: Bayesian personalised ranking with sampled negatives (docs/method.md#bpr), the
 // standard baseline loss. With k negatives per positive and scores s_ui = o^U_u · o^I_i:
 //
 //     L = −(1 / (B k)) Σ_b Σ_{r<k} log σ(s_{b,pos} − s_{b,neg r}),

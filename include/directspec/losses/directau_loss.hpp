@@ -1,4 +1,4 @@
-// DirectAuLoss: the DirectAU baseline (method.md section 5), alignment plus uniformity on the
+// DirectAuLoss: the DirectAU baseline (docs/method.md#directau), alignment plus uniformity on the
 // normalised rows:
 //
 //     L = mean_b ||x̂^U_b − x̂^I_b||² + γ (unif(X̂_U) + unif(X̂_I)) / 2,

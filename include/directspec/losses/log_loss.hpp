@@ -1,4 +1,4 @@
-// LogLoss: the paper's positive-only objective (method.md section 5), the last stage of a
+// LogLoss: the paper's positive-only objective (docs/method.md#log-loss), the last stage of a
 // DirectSpec(+) step: L = −(1/B) Σ_b log σ(o^U_b · o^I_b) over the B (user, positive) rows.
 // There are no negatives — the repulsion comes from the filters — so negative item rows, if the
 // batch has any, are ignored and get a zero gradient.

@@ -1,6 +1,6 @@
-// Numerically stable log σ(x) and σ(x) for the losses (method.md section 5). The naive
-// log(1 / (1 + exp(−x))) overflows for x << 0 and loses all digits for x >> 0; these forms stay
-// finite and accurate for every finite x in float and double.
+// Numerically stable log σ(x) and σ(x) for the losses (docs/method.md#log-sigmoid-helpers). The
+// naive log(1 / (1 + exp(−x))) overflows for x << 0 and loses all digits for x >> 0; these forms
+// stay finite and accurate for every finite x in float and double.
 #pragma once
 
 #include <cmath>

@@ -1,5 +1,5 @@
 // WithOutputL2: a loss combinator adding an L2 penalty on the rows the loss scores (the
-// reference LightGCN script's `reg`, method.md section 5):
+// reference LightGCN script's `reg`, docs/method.md#output-l2):
 //
 //     L' = L + (reg / B) Σ_rows (||o^U||² + ||o^I||²)   over every row of OU and OI,
 //

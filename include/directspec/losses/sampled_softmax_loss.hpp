@@ -1,6 +1,6 @@
-// SampledSoftmaxLoss: sampled softmax / InfoNCE with in-batch negatives (method.md section 5), a
-// baseline loss. With cosine scores c_bj = x̂^U_b · x̂^I_j over the B positive item rows and
-// temperature T:
+// SampledSoftmaxLoss: sampled softmax / InfoNCE with in-batch negatives
+// (docs/method.md#sampled-softmax), a baseline loss. With cosine scores c_bj = x̂^U_b · x̂^I_j over
+// the B positive item rows and temperature T:
 //
 //     L = −(1/B) Σ_b log( exp(c_bb / T) / Σ_j exp(c_bj / T) ).
 //

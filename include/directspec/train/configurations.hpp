@@ -1,7 +1,7 @@
 // Named configurations: the paper's trainers (DirectSpec / DirectSpec+ / adaptive DirectSpec+ on
 // MF and LightGCN) and the usual baselines (BPR, DirectAU, sampled softmax, the collapsing
 // positive-only log loss) as one-line Trainer aliases (train/trainer.hpp), plus factories that
-// set the reference recipe of method.md section 7.
+// set the reference recipe (docs/method.md#reference-recipe).
 //
 //   auto recipe = ReferenceRecipe(ReferenceDataset::kCiteULike, ReferenceModel::kMF);
 //   recipe.epochs = 50;                                   // any field can be changed first
@@ -77,7 +77,8 @@ using SampledSoftmaxMF =
 enum class ReferenceDataset { kCiteULike, kGowalla, kYelp };
 enum class ReferenceModel { kMF, kAdaptiveMF, kLightGCN, kAdaptiveLightGCN };
 
-/// Every number of one reference run (method.md section 7); edit fields before a factory call.
+/// Every number of one reference run (docs/method.md#reference-recipe); edit fields before a
+/// factory call.
 struct RecipeSettings {
   double learning_rate = 180;
   double decay = 0.9995;  // lr factor after every epoch
