@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Times N training steps of the PyTorch peer (../shared/peers/torch_directspec.py) without a
+"""Times N training steps of the PyTorch peer (bench/peer/torch_directspec.py) without a
 whole epoch: a Gowalla LightGCN epoch is 3,164 steps, too long to repeat for a speed ratio.
 
   /usr/bin/python3 bench/peer_steps.py --steps 30 --warmup 3 -- --data DIR --model lightgcn ...
@@ -7,6 +7,7 @@ whole epoch: a Gowalla LightGCN epoch is 3,164 steps, too long to repeat for a s
 Everything after `--` goes to the peer's own argument parser (same flags as its CLI). Prints one
 JSON line: median and mean seconds per step over the timed steps. Run it with
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, as bench/compare_peer.sh does (docs/performance.md).
+Needs Debian's python3-torch; without it, it says so and exits with status 77 (skipped).
 """
 import argparse
 import json
@@ -15,10 +16,7 @@ import statistics
 import sys
 import time
 
-PEERS = os.path.join(os.environ.get("DIRECTSPEC_SHARED_DIR",
-                                    os.path.join(os.path.dirname(__file__), "..", "..", "shared")),
-                     "peers")
-sys.path.insert(0, PEERS)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer"))
 
 
 def main():
@@ -29,8 +27,13 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=3)
     a = ap.parse_args(own)
-    import numpy as np
-    import torch
+    try:
+        import numpy as np
+        import torch
+    except ImportError as missing:
+        print(f"peer_steps.py: python3-torch not installed: skipping the peer timing "
+              f"({sys.executable}: {missing})", file=sys.stderr)
+        sys.exit(77)
     import torch_directspec as peer
     args = peer.parse_args(peer_argv)
     if args.threads > 0:

@@ -1,8 +1,9 @@
-// The reference recipe against the PyTorch peer (/work/shared/peers/torch_directspec.py): one
-// CiteULike epoch of MF + DirectSpec+ (lr 180, α 1, τ 3, shrink 0.03, B 256, d 64, float) from the
-// same initial tables and the same 648 batches must give the same mean loss to 1e-4 relative.
+// The reference recipe against the PyTorch peer (bench/peer/torch_directspec.py): one CiteULike
+// epoch of MF + DirectSpec+ (lr 180, α 1, τ 3, shrink 0.03, B 256, d 64, float) from the same
+// initial tables and the same 648 batches must give the same mean loss to 1e-4 relative.
 //
-// How the fixture was made (CI has no torch, so the peer's answer is committed):
+// The peer's answer is committed (tests/fixtures/peer_citeulike_mf_epoch1.json), so "[recipe]"
+// runs without torch. How the fixture is made:
 //   1. build/tests/test_recipe "[.generate]"   writes the initial tables and every batch of the
 //      epoch (as .npy) plus their checksums to $DIRECTSPEC_PEER_DIR (default
 //      /tmp/directspec_peer);
@@ -10,9 +11,14 @@
 //      > tests/fixtures/peer_citeulike_mf_epoch1.json   runs the peer's Model.step on them.
 // The test recomputes the checksums, so a change of initialisation or sampling that makes the
 // fixture stale fails with a message saying so instead of a puzzling loss difference.
+// $DIRECTSPEC_PEER_FIXTURE replaces the committed fixture: the ctest entry peer:citeulike_mf_epoch
+// (tests/peer.cmake, skipped when python3-torch is not installed) runs steps 1 and 2 into the
+// build tree and then "[recipe]" against that fresh output, i.e. against the peer as it is.
 // "[.replay]" (also by hand) writes a whole 300-epoch run's tables and batches for
 // scripts/reproduce/peer_replay.py, the long-run version of the same comparison
 // (docs/reproduction.md, section 1).
+// Every case here needs datasets/citeulike, which ships in the repository: without it they fail
+// and name the missing path.
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
 // reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
@@ -41,10 +47,24 @@ using namespace directspec;
 namespace {
 
 constexpr std::uint64_t kSeed = 2024;
-const char* const kFixture = DIRECTSPEC_FIXTURE_DIR "/peer_citeulike_mf_epoch1.json";
+
+// The peer's numbers: $DIRECTSPEC_PEER_FIXTURE when set (a fresh peer run), else the committed
+// fixture.
+std::string FixturePath() {
+  const char* env = std::getenv("DIRECTSPEC_PEER_FIXTURE");
+  return env && *env ? env : DIRECTSPEC_FIXTURE_DIR "/peer_citeulike_mf_epoch1.json";
+}
 
 std::filesystem::path CiteULike() {
   return std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "citeulike";
+}
+
+// The in-repository CiteULike split, or a failed test naming the missing file.
+Dataset LoadCiteULike() {
+  const std::filesystem::path train = CiteULike() / "train.csv";
+  if (!std::filesystem::exists(train))
+    FAIL(train.string() << " is missing: the data sets ship in the repository (datasets/)");
+  return LoadDataset(CiteULike());
 }
 
 // Records every batch of the run (users, positives).
@@ -194,11 +214,7 @@ void WriteRun(const std::filesystem::path& dir, const char* prefix, const Run<S>
 }  // namespace
 
 TEST_CASE("Write the initial tables and batches for the peer (run by hand)", "[.generate]") {
-  if (!std::filesystem::exists(CiteULike() / "train.csv")) {
-    WARN("skipped: " << CiteULike().string() << " is absent");
-    return;
-  }
-  const Dataset data = LoadDataset(CiteULike());
+  const Dataset data = LoadCiteULike();
   const Run<float> f4 = RunOneEpoch<float>(data);
   const Run<double> f8 = RunOneEpoch<double>(data);
   REQUIRE(BatchChecksum(f4.batches) == BatchChecksum(f8.batches));  // sampling ignores Scalar
@@ -225,14 +241,10 @@ TEST_CASE("Write the initial tables and batches for the peer (run by hand)", "[.
 
 TEST_CASE("Write the initial tables and a whole run's batches for a peer replay (run by hand)",
           "[.replay]") {
-  // scripts/reproduce/11_peer_replay.sh: the peer trains from these instead of its own streams,
+  // scripts/reproduce/peer_replay.py: the peer trains from these instead of its own streams,
   // so a long run of the two differs only in arithmetic. Epochs from DIRECTSPEC_REPLAY_EPOCHS
   // (default: the preset's 300); ids as int32 to halve the file (about 400 MB for 300 epochs).
-  if (!std::filesystem::exists(CiteULike() / "train.csv")) {
-    WARN("skipped: " << CiteULike().string() << " is absent");
-    return;
-  }
-  const Dataset data = LoadDataset(CiteULike());
+  const Dataset data = LoadCiteULike();
   auto recipe = ReferenceRecipe(ReferenceDataset::kCiteULike, ReferenceModel::kMF);
   if (const char* epochs = std::getenv("DIRECTSPEC_REPLAY_EPOCHS"))
     recipe.epochs = std::stoi(epochs);
@@ -271,7 +283,7 @@ template <class S>
 void CompareWithPeer(const Dataset& data, const std::string& fixture, const std::string& p,
                      double mean_tol, double excess_tol, double step_tol, double delta_tol) {
   const Run<S> run = RunOneEpoch<S>(data);
-  INFO("fixture " << kFixture << ", " << (sizeof(S) == 4 ? "float" : "double"));
+  INFO("fixture " << FixturePath() << ", " << (sizeof(S) == 4 ? "float" : "double"));
   // Same inputs as the peer saw (else the fixture is stale: regenerate it, see the file header).
   REQUIRE(JsonField(fixture, p + "_user_table_checksum") ==
           std::to_string(TableChecksum(run.user0)));
@@ -315,12 +327,8 @@ void CompareWithPeer(const Dataset& data, const std::string& fixture, const std:
 }  // namespace
 
 TEST_CASE("One CiteULike epoch matches the PyTorch peer (same tables, same batches)", "[recipe]") {
-  if (!std::filesystem::exists(CiteULike() / "train.csv")) {
-    WARN("skipped: " << CiteULike().string() << " is absent");
-    return;
-  }
-  const std::string fixture = ReadFile(kFixture);
-  const Dataset data = LoadDataset(CiteULike());
+  const std::string fixture = ReadFile(FixturePath());
+  const Dataset data = LoadCiteULike();
   SECTION("float, the reference precision") {
     CompareWithPeer<float>(data, fixture, "f4", 1e-4, 5e-3, 5e-6, 1e-5);
   }

@@ -7,9 +7,9 @@
 The library's initial tables and its batch of every step of every epoch (users, positives) replace
 the peer's own initialisation and sampling, so the peer and `directspec-train --preset
 citeulike-mf --seed <the same seed>` differ only in arithmetic. The output is the peer's console
-format ("epoch ..." and "eval ..." lines), which scripts/reproduce/seeds.py reads. The peer module
-comes from $DIRECTSPEC_SHARED_DIR/peers (default: ../shared/peers beside the checkout); it needs
-Debian's python3-torch. One thread.
+format ("epoch ..." and "eval ..." lines), which scripts/reproduce/seeds.py reads. The peer is the
+repository's bench/peer/torch_directspec.py, found relative to this file. It needs Debian's
+python3-torch; without it the script says so and exits with status 77 (skipped). One thread.
 """
 import argparse
 import json
@@ -19,11 +19,15 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("DIRECTSPEC_SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
-sys.path.insert(0, os.path.join(SHARED, "peers"))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+try:
+    import numpy as np
+    import torch
+except ImportError as missing:
+    print(f"peer_replay.py: python3-torch not installed: skipping the peer replay "
+          f"({sys.executable}: {missing})", file=sys.stderr)
+    sys.exit(77)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "bench", "peer"))
 import torch_directspec as peer  # noqa: E402
 
 
