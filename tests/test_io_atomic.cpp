@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -486,6 +488,61 @@ TEST_CASE("an exporter killed at random moments never leaves a mixed pair", "[io
   INFO(changed << " rounds changed the pair, " << absent << " left none");
   CHECK(changed > 0);
   RemoveStaleTemps(out);
+  CHECK(TempEntries(dir.path).empty());
+}
+
+TEST_CASE("concurrent exporters of one directory: every pair read is one export's",
+          "[io][atomic]") {
+  const bool exchange = GENERATE(true, false);
+  INFO((exchange ? "RENAME_EXCHANGE" : "two renames"));
+  TempDir dir;
+  const auto out = dir.path / "npy";
+  AtomicWriteOptions fast;
+  fast.sync = false;
+  constexpr int kWriters = 3, kRounds = 30;
+  std::vector<pid_t> children;
+  for (int w = 0; w < kWriters; ++w)
+    children.push_back(StartChild([&, w] {
+      for (int r = 0; r < kRounds; ++r) {
+        const auto g = static_cast<float>(1000 * (w + 1) + r);
+        AtomicDirectoryWriter x(out, fast, exchange);
+        x.WriteFile("user.npy", SerializeNpy(Filled(50, 4, g)));
+        x.WriteFile("item.npy", SerializeNpy(Filled(70, 4, g)));
+        x.Commit();
+      }
+    }));
+  int reads = 0;
+  std::vector<int> codes(kWriters, -1);
+  for (bool running = true; running;) {
+    // Both files opened through one descriptor of the directory, so they come from the same
+    // directory even while writers swap it (opening both by path could straddle two swaps). A
+    // file may be gone when the directory was retired meanwhile: then try again.
+    const int dfd = ::open(out.c_str(), O_RDONLY | O_DIRECTORY);
+    const int ufd = dfd < 0 ? -1 : ::openat(dfd, "user.npy", O_RDONLY);
+    const int ifd = dfd < 0 ? -1 : ::openat(dfd, "item.npy", O_RDONLY);
+    if (ufd >= 0 && ifd >= 0) {
+      const fs::path fds = "/proc/self/fd";
+      const auto U = ReadNpy<float>(fds / std::to_string(ufd));
+      const auto I = ReadNpy<float>(fds / std::to_string(ifd));
+      INFO("user.npy holds " << U(0, 0) << ", item.npy " << I(0, 0));
+      CHECK(U(0, 0) == I(0, 0));
+      ++reads;
+    }
+    for (const int fd : {ufd, ifd, dfd})
+      if (fd >= 0) ::close(fd);
+    running = false;
+    for (int k = 0; k < kWriters; ++k) {
+      int status = 0;
+      if (codes[k] >= 0) continue;
+      if (::waitpid(children[k], &status, WNOHANG) == children[k])
+        codes[k] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      else
+        running = true;
+    }
+  }
+  for (const int code : codes) CHECK(code == 0);  // no writer failed because of the others
+  INFO(reads << " pairs read during the writes");
+  CHECK(PairGeneration(out) >= 1000);
   CHECK(TempEntries(dir.path).empty());
 }
 

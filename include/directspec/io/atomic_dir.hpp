@@ -156,7 +156,13 @@ class AtomicDirectoryWriter {
       }
       if (::rename(stage_.c_str(), target_.c_str()) != 0) {
         const int err = errno;
-        ::rename(aside.c_str(), target_.c_str());  // put the previous one back
+        if (::rename(aside.c_str(), target_.c_str()) != 0 && (err == EEXIST || err == ENOTEMPTY)) {
+          // Another writer moved its directory in meanwhile: ours replaces that one next round,
+          // and the one set aside is older than both.
+          for (const auto& n : names_) ::unlink((aside / n).c_str());
+          ::rmdir(aside.c_str());
+          continue;
+        }
         Fail("", "cannot rename " + stage_.string() + " to the target", err);
       }
       previous = aside;
