@@ -542,6 +542,7 @@ TEST_CASE("concurrent exporters of one directory: every pair read is one export'
   }
   for (const int code : codes) CHECK(code == 0);  // no writer failed because of the others
   INFO(reads << " pairs read during the writes");
+  CHECK(reads > 0);
   CHECK(PairGeneration(out) >= 1000);
   CHECK(TempEntries(dir.path).empty());
 }
