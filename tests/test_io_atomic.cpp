@@ -387,6 +387,24 @@ TEST_CASE("SIGINT and SIGTERM: the cleanup handler removes temporaries and dies 
                                                     (sig == SIGINT ? "SIGINT" : "SIGTERM")));
 }
 
+TEST_CASE("a forked child's signal leaves the parent's temporaries alone", "[io][atomic]") {
+  TempDir dir;
+  AtomicFileWriter w(dir.path / "out.bin");
+  w.Write(std::string_view("parent's bytes"));
+  ChildSetup quiet;
+  quiet.stderr_path = (dir.path / "stderr.txt").string();
+  const auto status = RunChild(
+      [] {
+        InstallSignalCleanup("child");
+        ::raise(SIGTERM);
+      },
+      quiet);
+  CHECK(status.signal == SIGTERM);
+  CHECK(fs::exists(w.TempPath()));
+  w.Commit();
+  CHECK(ReadText(dir.path / "out.bin") == "parent's bytes");
+}
+
 TEST_CASE("concurrent writers of one path: every state is one complete file, the last wins",
           "[io][atomic]") {
   TempDir dir;

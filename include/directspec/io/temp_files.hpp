@@ -74,6 +74,7 @@ class TempRegistry {
       std::memcpy(s.path, path.c_str(), path.size() + 1);
       std::memcpy(s.keep_as, keep.c_str(), keep.size() + 1);
       s.directory = directory;
+      s.owner = ::getpid();
       s.state.store(kLive, std::memory_order_release);
       return k;
     }
@@ -88,12 +89,14 @@ class TempRegistry {
   }
 
   /// Removes every registered temporary: files first (or renamed to their keep_as when non-empty),
-  /// then directories. Async-signal-safe (unlink, rename, rmdir, stat only).
+  /// then directories, of this process only. Async-signal-safe (getpid, unlink, rename, rmdir, stat).
   static void CleanUpAfterSignal() {
     for (const bool directories : {false, true})
       for (int k = 0; k < kSlots; ++k) {
         Slot& s = Slots()[k];
-        if (s.state.load(std::memory_order_acquire) != kLive || s.directory != directories)
+        // A forked child inherits the slots but not the writers: it leaves them to their owner.
+        if (s.state.load(std::memory_order_acquire) != kLive || s.directory != directories ||
+            s.owner != ::getpid())
           continue;
         if (directories) {
           ::rmdir(s.path);
@@ -118,6 +121,7 @@ class TempRegistry {
   struct Slot {
     std::atomic<int> state{0};
     bool directory = false;
+    pid_t owner = 0;
     char path[kMaxPath] = {};
     char keep_as[kMaxPath] = {};
   };
