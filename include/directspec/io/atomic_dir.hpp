@@ -137,7 +137,9 @@ class AtomicDirectoryWriter {
       }
       if (!S_ISDIR(st.st_mode))
         Fail("", std::string("the target became ") + FileKindName(st.st_mode), ENOTDIR);
-      const auto foreign = output_detail::ForeignEntries(target_, names_);
+      int list_error = 0;
+      const auto foreign = output_detail::ForeignEntries(target_, names_, &list_error);
+      if (list_error == ENOENT) continue;  // another writer moved it away meanwhile
       if (!foreign.empty()) Fail("", foreign, 0);
       if (exchange_ && atomic_dir_detail::Rename2(stage_.c_str(), target_.c_str(),
                                                   atomic_dir_detail::kExchange) == 0) {
@@ -156,12 +158,13 @@ class AtomicDirectoryWriter {
       }
       if (::rename(stage_.c_str(), target_.c_str()) != 0) {
         const int err = errno;
-        if (::rename(aside.c_str(), target_.c_str()) != 0 && (err == EEXIST || err == ENOTEMPTY)) {
-          // Another writer moved its directory in meanwhile: ours replaces that one next round,
-          // and the one set aside is older than both.
-          for (const auto& n : names_) ::unlink((aside / n).c_str());
-          ::rmdir(aside.c_str());
-          continue;
+        const bool restored = ::rename(aside.c_str(), target_.c_str()) == 0;
+        if (err == EEXIST || err == ENOTEMPTY) {  // another writer moved its directory in
+          if (!restored) {  // theirs stays; the one set aside is older than both
+            for (const auto& n : names_) ::unlink((aside / n).c_str());
+            ::rmdir(aside.c_str());
+          }
+          continue;  // ours replaces whatever is there next round
         }
         Fail("", "cannot rename " + stage_.string() + " to the target", err);
       }

@@ -60,15 +60,17 @@ inline void CheckParent(const std::string& shown, const std::filesystem::path& t
   }
 }
 
-// "" when `dir` holds nothing but entries named in `names`, else what else it holds.
+// "" when `dir` holds nothing but entries named in `names`, else what else it holds (or why it
+// cannot be listed; the errno goes to *list_error when given).
 inline std::string ForeignEntries(const std::filesystem::path& dir,
-                                  std::span<const std::string> names) {
+                                  std::span<const std::string> names, int* list_error = nullptr) {
   std::vector<std::string> foreign;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const auto n = e.path().filename().string();
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto n = it->path().filename().string();
     if (std::find(names.begin(), names.end(), n) == names.end()) foreign.push_back(n);
   }
+  if (list_error) *list_error = ec.value();
   if (ec) return "cannot list the directory" + ErrnoReason(ec.value());
   if (foreign.empty()) return "";
   std::sort(foreign.begin(), foreign.end());
