@@ -290,7 +290,7 @@ TEST_CASE("file-size limits end in a message and exit code 1, never in SIGXFSZ",
   }
 }
 
-TEST_CASE("two concurrent runs on the same paths each leave valid outputs; the last wins",
+TEST_CASE("two concurrent runs on the same paths each leave valid outputs, and the last one wins",
           "[cli]") {
   // Reference outputs of each seed, run alone (training with one thread is deterministic).
   Work a, b, both;
