@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "settings.hpp"
 #include "directspec/io.hpp"
+#include "settings.hpp"
 
 namespace directspec::cli {
 

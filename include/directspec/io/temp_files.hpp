@@ -89,7 +89,8 @@ class TempRegistry {
   }
 
   /// Removes every registered temporary: files first (or renamed to their keep_as when non-empty),
-  /// then directories, of this process only. Async-signal-safe (getpid, unlink, rename, rmdir, stat).
+  /// then directories, of this process only. Async-signal-safe (getpid, unlink, rename, rmdir,
+  /// stat).
   static void CleanUpAfterSignal() {
     for (const bool directories : {false, true})
       for (int k = 0; k < kSlots; ++k) {
