@@ -21,6 +21,7 @@
 #endif
 
 #include "cli/json_line.hpp"
+#include "cli/outputs.hpp"
 #include "cli/runtime_policies.hpp"
 #include "cli/settings.hpp"
 #include "directspec/directspec.hpp"
@@ -109,7 +110,7 @@ std::string SettingsJson(const Settings& s) {
 /// one line per evaluation and appends one JSON object per evaluation to the log.
 class Reporter {
  public:
-  Reporter(const ds::Evaluator& evaluator, Index every, std::ostream* json, bool quiet)
+  Reporter(const ds::Evaluator& evaluator, Index every, ds::cli::RunLog* json, bool quiet)
       : evaluator_(evaluator), every_(every), json_(json), quiet_(quiet) {}
 
   struct Point {
@@ -136,7 +137,7 @@ class Reporter {
       j.Add("train_seconds", s.train_seconds).Add("erank", p.erank);
       for (const auto& [name, value] : p.result.metrics) j.Add(name, value);
       j.Add("eval_seconds", p.result.seconds);
-      *json_ << j.Str() << std::endl;
+      json_->WriteLine(j.Str());
     }
     if (!quiet_) {
       std::cout << (final_line ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
@@ -157,7 +158,7 @@ class Reporter {
  private:
   const ds::Evaluator& evaluator_;
   Index every_;
-  std::ostream* json_;
+  ds::cli::RunLog* json_;
   bool quiet_;
   std::vector<Point> history_;
 };
@@ -186,11 +187,8 @@ std::map<std::string, std::string> Hyperparameters(const Settings& s) {
 template <class T>
 int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
                    std::chrono::steady_clock::time_point start) {
-  std::unique_ptr<std::ofstream> json;
-  if (!s.json.empty()) {
-    json = std::make_unique<std::ofstream>(s.json);
-    if (!*json) throw std::runtime_error("cannot open --json file '" + s.json + "' for writing");
-  }
+  std::unique_ptr<ds::cli::RunLog> json;  // swapped in last, after every other output
+  if (!s.json.empty()) json = std::make_unique<ds::cli::RunLog>(s.json);
   ds::EvalOptions eval_options;
   eval_options.ks = Cutoffs(s);
   eval_options.mode = ModeOf(s.metrics);
@@ -240,7 +238,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.Add("total_seconds",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     j.Add("peak_memory_mb", PeakResidentMegabytes());
-    *json << j.Str() << std::endl;
+    json->WriteLine(j.Str());
   }
   if (!s.save_model.empty()) {
     ds::ModelMetadata meta;
@@ -254,8 +252,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet) std::cout << "saved model to " << s.save_model << "\n";
   }
   if (!s.export_npy.empty()) {
-    std::filesystem::create_directories(s.export_npy);
-    ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy
+    ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy, swapped in as one directory
     if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
   }
   if (!s.spectrum_svg.empty()) {
@@ -281,6 +278,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet)
       std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
   }
+  if (json) json->Commit();
   return 0;
 }
 
@@ -356,6 +354,7 @@ int Run(const std::vector<std::string>& args) {
   }
   const auto start = std::chrono::steady_clock::now();
   const Settings s = ds::cli::ParseSettings(args);
+  ds::cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
@@ -383,6 +382,7 @@ int Run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ds::InstallSignalCleanup("directspec-train");  // Ctrl-C / kill leave no temporary files
   try {
     return Run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const ds::cli::UsageError& e) {

@@ -4,7 +4,8 @@
 #                (a failed self-check inside an example, e.g. custom_filter's finite-difference
 #                test of its backward, exits 1 and fails the entry);
 #   cli:*        directspec-train: --help, --list-presets, usage errors (exit 2, message naming the
-#                flag or value), missing files (exit 1, message naming the path), a synthetic run
+#                flag or value; unusable output paths too), missing files (exit 1, message naming
+#                the path), a synthetic run
 #                with every output flag checked by tests/scripts/check_cli_json.py, and a
 #                3-epoch smoke run of the citeulike-mf preset (skipped when the data set is absent).
 #
@@ -133,9 +134,18 @@ directspec_example_test(NAME cli:missing_train_file EXIT 1
   REGEX "directspec-train: error: .*no-such-dataset-folder/train\\.csv: cannot open"
   COMMAND ${_ex_cli} --train ${_ex_missing}/train.csv --test ${_ex_missing}/test.csv --epochs 1)
 
-directspec_example_test(NAME cli:unwritable_json EXIT 1
-  REGEX "cannot open --json file '[^']*no-such-dataset-folder/log\\.jsonl' for writing"
+# An unusable output path is a bad flag value, refused before the data are loaded.
+directspec_example_test(NAME cli:unwritable_json EXIT 2
+  REGEX "bad value for --json: [^:]*no-such-dataset-folder/log\\.jsonl: directory '[^']*no-such-dataset-folder' does not exist \\(No such file or directory\\)"
   COMMAND ${_ex_cli} --epochs 1 --quiet --json ${_ex_missing}/log.jsonl)
+
+# tests/test_cli_outputs.cpp: the outputs of directspec-train under kills, signals, file-size
+# limits, concurrent runs and unusable paths (a Catch test driving the real program).
+if(TARGET test_cli_outputs)
+  target_compile_definitions(test_cli_outputs PRIVATE
+    DIRECTSPEC_CLI="$<TARGET_FILE:directspec-train>")
+  add_dependencies(test_cli_outputs directspec-train)
+endif()
 
 # ------------------------------------------------------------------ CLI: outputs and the preset
 set(_ex_check ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_cli_json.py)

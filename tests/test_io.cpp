@@ -1,19 +1,24 @@
 // io/: model files (round trips, every single-byte corruption, truncation at every length, wrong
-// version / scalar type, hostile sizes, atomic writes that fail midway) and .npy files.
+// version / scalar type, hostile sizes, hostile file types, atomic writes that fail midway) and
+// .npy files. Crash and signal safety of the writers: test_io_atomic.cpp.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
 #endif
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "directspec/io.hpp"
+#include "support/child_process.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;
@@ -172,6 +177,77 @@ TEST_CASE("load errors name the file and the problem", "[io]") {
   }
   CHECK_THAT(MessageOf([&] { LoadModel<double>(dir.path / "missing.dspm"); }),
              Catch::Contains("missing.dspm") && Catch::Contains("cannot open"));
+}
+
+namespace {
+
+// Bytes this process has read through read(2)-like calls so far (Linux /proc/self/io "rchar"),
+// or -1 where the kernel does not account them.
+long long BytesReadSoFar() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  long long value = -1;
+  while (io >> key >> value)
+    if (key == "rchar:") return value;
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("loaders refuse directories, FIFOs and oversized files before reading", "[io]") {
+  TempDir dir;
+  const auto U = Table<float>(20, 4, 21), I = Table<float>(30, 4, 22);
+  const auto good = dir.path / "good.dspm";
+  SaveModel(good, U, I, Meta(20, 30));
+  const auto size = fs::file_size(good);
+
+  SECTION("a directory: an IoError naming it, not bad_alloc") {
+    const auto sub = dir.path / "model.dspm";
+    fs::create_directory(sub);
+    for (const auto& msg :
+         {MessageOf([&] { LoadModel<float>(sub); }), MessageOf([&] { LoadModelInfo(sub); }),
+          MessageOf([&] { ReadNpy<float>(sub); }), MessageOf([&] { ReadFileBytes(sub); })})
+      CHECK_THAT(msg, Catch::Contains("model.dspm") &&
+                          Catch::Contains("is a directory, not a regular file"));
+  }
+  SECTION("a FIFO without a writer: refused at once, never blocks") {
+    const auto fifo = dir.path / "model.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    const auto message = dir.path / "message.txt";
+    // In a child with an alarm: a blocking open would end it by SIGALRM instead of hanging.
+    const auto status = directspec::test::RunChild([&] {
+      ::alarm(10);
+      const auto msg = MessageOf([&] { LoadModel<float>(fifo); }) + "\n" +
+                       MessageOf([&] { ReadNpy<float>(fifo); });
+      AtomicWriteFile(message, std::string_view(msg));
+    });
+    INFO(status.Describe());
+    CHECK(status.exited);
+    const auto text = directspec::test::ReadText(message);
+    CHECK_THAT(text, Catch::Contains("model.fifo: is a FIFO, not a regular file"));
+    CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+  }
+  SECTION("a good file followed by 3 GiB of zeros: trailing data, found by size, not reading") {
+    const auto padded = dir.path / "padded.dspm";
+    fs::copy_file(good, padded);
+    fs::resize_file(padded, size + (std::uintmax_t{3} << 30));  // sparse: no disk space used
+    const long long before = BytesReadSoFar();
+    const auto msg = MessageOf([&] { LoadModel<float>(padded); });
+    const long long after = BytesReadSoFar();
+    CHECK_THAT(msg, Catch::Contains("padded.dspm: byte 16: trailing data: header declares " +
+                                    std::to_string(size) + " bytes but the file has " +
+                                    std::to_string(size + (std::uintmax_t{3} << 30))));
+    if (before >= 0) CHECK(after - before < 4096);  // the 24-byte header, not 3 GiB
+    CHECK_THAT(MessageOf([&] { LoadModelInfo(padded); }), Catch::Contains("trailing data"));
+  }
+  SECTION("a file shorter than its header declares: truncated, after reading the header") {
+    const auto cut = dir.path / "cut.dspm";
+    fs::copy_file(good, cut);
+    fs::resize_file(cut, size - 100);
+    CHECK_THAT(MessageOf([&] { LoadModel<float>(cut); }),
+               Catch::Contains("cut.dspm: byte 16: truncated: header declares"));
+  }
+  SECTION("a good file still loads") { CHECK(LoadModel<float>(good).users == U); }
 }
 
 TEST_CASE("hostile sizes are rejected before any allocation", "[io]") {

@@ -1,7 +1,14 @@
 // Umbrella header of the io layer: model files (SaveModel / LoadModel / ParseModel), .npy export
-// and import, and the atomic-write and checksum plumbing they share.
+// and import, and the plumbing they share: atomic file and directory writes, output-path checks,
+// temporary-file cleanup (after errors, handled signals and killed runs), checksums.
 #pragma once
 
+#include "directspec/io/atomic_dir.hpp"
+#include "directspec/io/atomic_file.hpp"
 #include "directspec/io/file_io.hpp"
+#include "directspec/io/io_error.hpp"
 #include "directspec/io/model_file.hpp"
 #include "directspec/io/npy.hpp"
+#include "directspec/io/output_path.hpp"
+#include "directspec/io/signal_cleanup.hpp"
+#include "directspec/io/temp_files.hpp"

@@ -1,20 +1,22 @@
 // Writers for interaction pairs, the inverse of parse.hpp: `user,item` CSV (what the shared
 // datasets and the loaders read) and the LightGCN `user item item ...` text format. Used to
-// export splits and subsamples, and by the round-trip tests. Plain writes: a crash mid-write can
-// leave a partial file (io/ holds the atomic writers for model files).
+// export splits and subsamples, and by the round-trip tests. Files are written atomically
+// (io/atomic_file.hpp, the writer every output uses): a failed or killed write leaves the previous
+// file as it was.
 #pragma once
 
 #include <charconv>
-#include <cstdio>
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "directspec/core/types.hpp"
 #include "directspec/data/data_error.hpp"
 #include "directspec/data/id_map.hpp"
 #include "directspec/data/interactions.hpp"
+#include "directspec/io/atomic_file.hpp"
 
 namespace directspec {
 
@@ -31,13 +33,13 @@ inline void AppendId(std::string& out, Id id, const IdMap* map) {
   out.append(buf, end);
 }
 
+// Errors stay DataErrors (the data layer's exception), with the io layer's reason.
 inline void WriteBytes(const std::filesystem::path& path, const std::string& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) throw DataError(path.string(), 0, "", "cannot open for writing");
-  const std::size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), f);
-  const bool closed = std::fclose(f) == 0;
-  if (wrote != bytes.size() || !closed)
-    throw DataError(path.string(), 0, "", "write error (disk full?)");
+  try {
+    AtomicWriteFile(path, std::string_view(bytes));
+  } catch (const IoError& e) {
+    throw DataError(path.string(), 0, "", std::string(e.what()).substr(e.File().size() + 2));
+  }
 }
 
 }  // namespace detail

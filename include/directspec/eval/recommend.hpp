@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <iterator>
 #include <span>
 #include <stdexcept>
@@ -19,6 +18,7 @@
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/eval/topk.hpp"
+#include "directspec/io/atomic_file.hpp"
 
 namespace directspec {
 
@@ -182,7 +182,8 @@ std::vector<ScoredItem<S>> SimilarItems(const RowMatrix<S>& I, Id item, Index k)
 
 /// Writes `user,item,rank,score` rows (rank 1-based) for recommendations from RecommendMany.
 /// `users[r]` owns lists[r] (empty `users`: list r belongs to user r). When `user_ids` /
-/// `item_ids` are non-empty they map dense ids to raw ids (quoted as CSV needs).
+/// `item_ids` are non-empty they map dense ids to raw ids (quoted as CSV needs). The file is
+/// written atomically (io/atomic_file.hpp): a failure leaves the previous file as it was.
 template <class S>
 void WriteRecommendationsCsv(const std::string& path, std::span<const Id> users,
                              const std::vector<std::vector<ScoredItem<S>>>& lists,
@@ -204,8 +205,7 @@ void WriteRecommendationsCsv(const std::string& path, std::span<const Id> users,
                               std::to_string(ids.size()) + " known)");
     return field(ids[static_cast<std::size_t>(id)]);
   };
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error(path + ": cannot open for writing");
+  AtomicFileWriter f(path);  // the previous file stays until the new one is complete
   std::string out = "user,item,rank,score\n";
   char buf[64];
   for (std::size_t r = 0; r < lists.size(); ++r) {
@@ -217,13 +217,12 @@ void WriteRecommendationsCsv(const std::string& path, std::span<const Id> users,
              "," + std::string(buf, res.ptr) + "\n";
     }
     if (out.size() > (1u << 20)) {
-      f.write(out.data(), static_cast<std::streamsize>(out.size()));
+      f.Write(std::string_view(out));
       out.clear();
     }
   }
-  f.write(out.data(), static_cast<std::streamsize>(out.size()));
-  f.close();
-  if (!f) throw std::runtime_error(path + ": write failed");
+  f.Write(std::string_view(out));
+  f.Commit();
 }
 
 }  // namespace directspec

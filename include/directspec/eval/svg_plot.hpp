@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "directspec/core/types.hpp"
+#include "directspec/io/atomic_file.hpp"
 
 namespace directspec {
 
@@ -294,13 +294,10 @@ inline std::string SpectrumChartSvg(const std::vector<NamedSpectrum>& spectra, P
   return SpectrumChartSvg(std::span<const NamedSpectrum>(spectra), std::move(o));
 }
 
-/// Writes an SVG (or any text) file; throws std::runtime_error naming the file on failure.
+/// Writes an SVG (or any text) file atomically (io/atomic_file.hpp): the previous file stays until
+/// the new one is complete; failures throw IoError naming the file and the reason.
 inline void WriteSvgFile(const std::string& path, const std::string& svg) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw std::runtime_error(path + ": cannot open for writing");
-  f.write(svg.data(), static_cast<std::streamsize>(svg.size()));
-  f.close();
-  if (!f) throw std::runtime_error(path + ": write failed");
+  AtomicWriteFile(path, std::string_view(svg));
 }
 
 }  // namespace directspec

@@ -1,7 +1,7 @@
-// File plumbing of the io layer: the IoError exception, CRC-32, little-endian byte helpers, a
-// bounds-checked reader for parsing untrusted bytes, whole-file reads, and atomic writes (temp
-// file in the same directory, fsync, rename, fsync of the directory) so that a failed or
-// interrupted save never destroys the previous good file. Model files and .npy exports use it.
+// File plumbing of the io layer: CRC-32, little-endian byte helpers, a bounds-checked reader for
+// parsing untrusted bytes, and file reads that check what they open (regular files only, size
+// from fstat) before reading. Model files and .npy files use it; it also brings in IoError
+// (io/io_error.hpp) and the atomic writers (io/atomic_file.hpp) that every output goes through.
 #pragma once
 
 #include <fcntl.h>
@@ -10,41 +10,21 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <functional>
+#include <new>
 #include <span>
-#include <stdexcept>
 #include <string>
-#include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "directspec/io/atomic_file.hpp"
+#include "directspec/io/io_error.hpp"
+
 namespace directspec {
-
-/// A file (or in-memory source) could not be read, parsed or written. what() reads
-/// "<file>: byte <offset>: <problem>" (the offset part only when the problem has a position).
-class IoError : public std::runtime_error {
- public:
-  IoError(std::string file, std::int64_t offset, const std::string& problem)
-      : std::runtime_error(file + (offset >= 0 ? ": byte " + std::to_string(offset) : "") + ": " +
-                           problem),
-        file_(std::move(file)),
-        offset_(offset) {}
-  const std::string& File() const { return file_; }
-  /// Byte offset of the problem, -1 when it concerns the whole file.
-  std::int64_t Offset() const { return offset_; }
-
- private:
-  std::string file_;
-  std::int64_t offset_;
-};
 
 /// CRC-32 (IEEE 802.3 polynomial, reflected; identical to zlib.crc32), incremental:
 /// crc = Crc32(part2, Crc32(part1)).
@@ -152,120 +132,82 @@ class ByteReader {
   std::size_t pos_ = 0;
 };
 
-/// The whole file as bytes; IoError naming the file when it cannot be opened or read.
-inline std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(path.string(), -1, "cannot open for reading");
-  f.seekg(0, std::ios::end);
-  const std::streamoff size = f.tellg();
-  if (size < 0) throw IoError(path.string(), -1, "cannot determine the file size");
-  f.seekg(0, std::ios::beg);
-  std::vector<std::byte> bytes(static_cast<std::size_t>(size));
-  if (size > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), size))
-    throw IoError(path.string(), -1, "read failed");
-  return bytes;
-}
-
-/// How AtomicFileWriter writes: `write` has the contract of POSIX ::write (returns bytes written
-/// or -1 with errno set) and can be replaced, e.g. by a test that fails midway.
-struct AtomicWriteOptions {
-  std::function<long(int fd, const void* data, std::size_t size)> write;  // default ::write
-  bool sync = true;  // fsync the file before the rename and the directory after it
-};
-
-/// Writes a file atomically: bytes go to a temporary file next to the target, which replaces the
-/// target only in Commit(). Destroying an uncommitted writer (e.g. after an exception) removes
-/// the temporary and leaves any previous file untouched.
-///
-///   AtomicFileWriter w("model.dspm");
-///   w.Write(header);
-///   w.Write(payload);
-///   w.Commit();   // now "model.dspm" is the new file, complete
-class AtomicFileWriter {
+/// A file opened for reading after checking what it is: a directory, FIFO, socket or device is
+/// refused with an IoError naming the file (opened with O_NONBLOCK first, so a FIFO without a
+/// writer cannot block), and the size is taken from fstat, so callers decide how much to read
+/// before reading it.
+class ReadOnlyFile {
  public:
-  explicit AtomicFileWriter(std::filesystem::path path, AtomicWriteOptions options = {})
-      : path_(std::move(path)), options_(std::move(options)) {
-    static std::atomic<unsigned> counter{0};
-    const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
-    temp_ = dir / ("." + path_.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                   std::to_string(counter++));
-    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd_ < 0) Throw("cannot create temporary file " + temp_.string());
+  explicit ReadOnlyFile(const std::filesystem::path& path) : name_(path.string()) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) throw IoError(name_, -1, "cannot open for reading" + ErrnoReason(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      throw IoError(name_, -1, "cannot inspect the file" + ErrnoReason(err));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw IoError(name_, -1,
+                    std::string("is ") + FileKindName(st.st_mode) + ", not a regular file");
+    }
+    size_ = static_cast<std::uint64_t>(st.st_size);
   }
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  ~ReadOnlyFile() { ::close(fd_); }
 
-  AtomicFileWriter(const AtomicFileWriter&) = delete;
-  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  const std::string& Name() const { return name_; }
+  std::uint64_t Size() const { return size_; }
 
-  ~AtomicFileWriter() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-
-  void Write(std::span<const std::byte> bytes) {
-    if (fd_ < 0) throw IoError(path_.string(), -1, "write after commit or failure");
-    const std::byte* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-      const std::size_t chunk = std::min<std::size_t>(left, std::size_t{1} << 26);
-      const long n = options_.write ? options_.write(fd_, p, chunk) : ::write(fd_, p, chunk);
+  /// Exactly `count` bytes from `offset`; IoError if the file ends first (it shrank).
+  void ReadAt(std::uint64_t offset, std::byte* out, std::uint64_t count) const {
+    std::uint64_t done = 0;
+    while (done < count) {
+      const std::size_t chunk =
+          static_cast<std::size_t>(std::min<std::uint64_t>(count - done, 1u << 30));
+      const ssize_t n = ::pread(fd_, out + done, chunk, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
-      if (n == 0) errno = EIO;
-      if (n <= 0) Fail("write failed after " + std::to_string(written_) + " bytes");
-      p += n;
-      left -= static_cast<std::size_t>(n);
-      written_ += static_cast<std::uint64_t>(n);
+      if (n < 0)
+        throw IoError(name_, static_cast<std::int64_t>(offset + done),
+                      "read failed" + ErrnoReason(errno));
+      if (n == 0)
+        throw IoError(
+            name_, static_cast<std::int64_t>(offset + done),
+            "the file ended while being read (it shrank from " + std::to_string(size_) + " bytes)");
+      done += static_cast<std::uint64_t>(n);
     }
   }
 
-  std::uint64_t Written() const { return written_; }
-
-  /// Flushes, closes and renames the temporary over the target.
-  void Commit() {
-    if (fd_ < 0) throw IoError(path_.string(), -1, "commit after failure");
-    if (options_.sync && ::fsync(fd_) != 0) Fail("fsync failed");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) Fail("close failed");
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) Fail("cannot rename " + temp_.string());
-    committed_ = true;
-    if (options_.sync) {  // make the rename itself durable
-      const auto dir = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
-      const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
+  /// `count` bytes from `offset` as a vector; an allocation failure names the file.
+  std::vector<std::byte> Read(std::uint64_t offset, std::uint64_t count) const {
+    std::vector<std::byte> bytes;
+    try {
+      bytes.resize(static_cast<std::size_t>(count));
+    } catch (const std::bad_alloc&) {
+      throw IoError(name_, -1, "cannot allocate " + std::to_string(count) + " bytes to read it");
     }
+    ReadAt(offset, bytes.data(), count);
+    return bytes;
   }
 
  private:
-  [[noreturn]] void Throw(const std::string& problem) const {
-    throw IoError(path_.string(), -1, problem + " (" + std::strerror(errno) + ")");
-  }
-
-  [[noreturn]] void Fail(const std::string& problem) {
-    const int saved = errno;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-    ::unlink(temp_.c_str());
-    errno = saved;
-    Throw(problem + "; the previous file, if any, is unchanged");
-  }
-
-  std::filesystem::path path_;
-  std::filesystem::path temp_;
-  AtomicWriteOptions options_;
+  std::string name_;
   int fd_ = -1;
-  bool committed_ = false;
-  std::uint64_t written_ = 0;
+  std::uint64_t size_ = 0;
 };
 
-/// Writes `bytes` to `path` atomically (see AtomicFileWriter).
-inline void AtomicWriteFile(const std::filesystem::path& path, std::span<const std::byte> bytes,
-                            const AtomicWriteOptions& options = {}) {
-  AtomicFileWriter w(path, options);
-  w.Write(bytes);
-  w.Commit();
+/// The whole file as bytes; IoError naming the file when it cannot be opened or read, is not a
+/// regular file, or is larger than `max_bytes`.
+inline std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path,
+                                            std::uint64_t max_bytes = UINT64_MAX) {
+  const ReadOnlyFile f(path);
+  if (f.Size() > max_bytes)
+    throw IoError(f.Name(), -1,
+                  "is " + std::to_string(f.Size()) + " bytes, more than the " +
+                      std::to_string(max_bytes) + " expected");
+  return f.Read(0, f.Size());
 }
 
 }  // namespace directspec

@@ -17,7 +17,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "directspec/core/types.hpp"
@@ -171,6 +173,50 @@ void WriteModel(const RowMatrix<S>& U, const RowMatrix<S>& I, const ModelMetadat
   sink(std::span<const std::byte>(trailer));
 }
 
+// The checks that need only the first 24 bytes and the file size (empty, too short, magic,
+// version, declared size), so a file can be refused before it is read: ParseModelInfo runs them
+// on the bytes, LoadModel on the first bytes and fstat's size. Returns {version, scalar code}.
+inline std::pair<std::uint32_t, std::uint32_t> CheckEnvelope(std::span<const std::byte> head,
+                                                             std::uint64_t size,
+                                                             const std::string& source) {
+  ByteReader r(head, source);
+  if (size == 0) r.Fail("empty file (0 bytes), not a directspec model file");
+  if (size < ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes)
+    r.Fail("truncated: " + std::to_string(size) + " bytes is shorter than the " +
+           std::to_string(ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes) +
+           "-byte minimum of a directspec model file");
+  const auto magic = r.Take(8, "magic");
+  for (std::size_t k = 0; k < 8; ++k)
+    if (magic[k] != static_cast<std::byte>(ModelFormat::kMagic[k]))
+      throw IoError(source, static_cast<std::int64_t>(k),
+                    "not a directspec model file (bad magic number)");
+  const auto version = r.ReadLE<std::uint32_t>("format version");
+  if (version != ModelFormat::kVersion)
+    throw IoError(source, 8,
+                  "unsupported format version " + std::to_string(version) +
+                      " (this library reads version " + std::to_string(ModelFormat::kVersion) +
+                      ")");
+  const auto scalar = r.ReadLE<std::uint32_t>("scalar type");
+  const auto declared = r.ReadLE<std::uint64_t>("file size");
+  if (declared != size)
+    throw IoError(
+        source, 16,
+        (declared > size ? "truncated: header declares " : "trailing data: header declares ") +
+            std::to_string(declared) + " bytes but the file has " + std::to_string(size));
+  return {version, scalar};
+}
+
+// Opens a model file and reads it whole, but only after its first 24 bytes and its size (fstat)
+// passed CheckEnvelope: a directory or FIFO is refused before reading, and a file whose size
+// differs from what its header declares (e.g. followed by gigabytes of junk) is refused after
+// reading 24 bytes.
+inline std::vector<std::byte> ReadModelBytes(const std::filesystem::path& path) {
+  const ReadOnlyFile f(path);
+  const std::uint64_t minimum = ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes;
+  if (f.Size() >= minimum) CheckEnvelope(f.Read(0, 24), f.Size(), f.Name());
+  return f.Read(0, f.Size());  // a short file is read (< 52 bytes) and refused by the parser
+}
+
 inline std::uint64_t CheckedMul(std::uint64_t a, std::uint64_t b, ByteReader& r, const char* what) {
   std::uint64_t out = 0;
   if (__builtin_mul_overflow(a, b, &out))
@@ -211,31 +257,10 @@ void SaveModel(const std::filesystem::path& path, const RowMatrix<S>& U, const R
 inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string source = "<memory>",
                                 const ModelParseOptions& options = {}) {
   ByteReader r(bytes, std::move(source));
-  if (bytes.empty()) r.Fail("empty file (0 bytes), not a directspec model file");
-  if (bytes.size() < ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes)
-    r.Fail("truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the " +
-           std::to_string(ModelFormat::kHeaderBytes + ModelFormat::kTrailerBytes) +
-           "-byte minimum of a directspec model file");
-  const auto magic = r.Take(8, "magic");
-  for (std::size_t k = 0; k < 8; ++k)
-    if (magic[k] != static_cast<std::byte>(ModelFormat::kMagic[k]))
-      throw IoError(r.Source(), static_cast<std::int64_t>(k),
-                    "not a directspec model file (bad magic number)");
   ModelInfo info;
-  info.version = r.ReadLE<std::uint32_t>("format version");
-  if (info.version != ModelFormat::kVersion)
-    throw IoError(r.Source(), 8,
-                  "unsupported format version " + std::to_string(info.version) +
-                      " (this library reads version " + std::to_string(ModelFormat::kVersion) +
-                      ")");
-  info.scalar = r.ReadLE<std::uint32_t>("scalar type");
-  const auto declared = r.ReadLE<std::uint64_t>("file size");
-  if (declared != bytes.size())
-    throw IoError(r.Source(), 16,
-                  (declared > bytes.size() ? "truncated: header declares "
-                                           : "trailing data: header declares ") +
-                      std::to_string(declared) + " bytes but the file has " +
-                      std::to_string(bytes.size()));
+  std::tie(info.version, info.scalar) =
+      model_detail::CheckEnvelope(bytes, bytes.size(), r.Source());
+  r.Take(24, "header");
   if (options.verify_checksum) {
     const auto payload = bytes.first(bytes.size() - ModelFormat::kTrailerBytes);
     ByteReader tail(bytes.last(ModelFormat::kTrailerBytes), r.Source());
@@ -339,13 +364,13 @@ Model<S> ParseModel(std::span<const std::byte> bytes, std::string source = "<mem
 /// wrong version, wrong scalar type, ...).
 template <class S>
 Model<S> LoadModel(const std::filesystem::path& path, const ModelParseOptions& options = {}) {
-  const auto bytes = ReadFileBytes(path);
+  const auto bytes = model_detail::ReadModelBytes(path);
   return ParseModel<S>(bytes, path.string(), options);
 }
 
 /// Header and metadata of a model file (e.g. to pick the scalar type before LoadModel).
 inline ModelInfo LoadModelInfo(const std::filesystem::path& path) {
-  const auto bytes = ReadFileBytes(path);
+  const auto bytes = model_detail::ReadModelBytes(path);
   return ParseModelInfo(bytes, path.string());
 }
 

@@ -1,7 +1,8 @@
 // NumPy .npy export and import of embedding tables (format version 1.0, '<f4' or '<f8', C order),
 // so trained U and I can be opened with numpy.load for analysis or serving elsewhere. Writes are
-// atomic (io/file_io.hpp); the reader checks every length and accepts only what it can represent
-// exactly (2-D or 1-D, little-endian float32 / float64, C order).
+// atomic, the pair as one unit (io/atomic_file.hpp, io/atomic_dir.hpp); the reader checks every
+// length and accepts only what it can represent exactly (2-D or 1-D, little-endian float32 /
+// float64, C order).
 #pragma once
 
 #include <charconv>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "directspec/core/types.hpp"
+#include "directspec/io/atomic_dir.hpp"
+#include "directspec/io/atomic_file.hpp"
 #include "directspec/io/file_io.hpp"
 
 namespace directspec {
@@ -89,12 +92,22 @@ void WriteNpy(const std::filesystem::path& path, const RowMatrix<S>& X,
   AtomicWriteFile(path, SerializeNpy(X), options);
 }
 
-/// Writes `dir`/user.npy and `dir`/item.npy.
+/// The files ExportNpy writes, and all that its directory may hold (CheckOutputDirectory).
+inline const std::vector<std::string>& NpyPairNames() {
+  static const std::vector<std::string> names{"user.npy", "item.npy"};
+  return names;
+}
+
+/// Writes `dir`/user.npy and `dir`/item.npy as one unit (AtomicDirectoryWriter): a reader of
+/// `dir` finds both tables of the previous export or both of this one, never one of each. `dir`
+/// must be absent or hold nothing but these two files; its parent must exist.
 template <class S>
 void ExportNpy(const std::filesystem::path& dir, const RowMatrix<S>& U, const RowMatrix<S>& I,
                const AtomicWriteOptions& options = {}) {
-  WriteNpy(dir / "user.npy", U, options);
-  WriteNpy(dir / "item.npy", I, options);
+  AtomicDirectoryWriter w(dir, options);
+  w.WriteFile(NpyPairNames()[0], SerializeNpy(U));
+  w.WriteFile(NpyPairNames()[1], SerializeNpy(I));
+  w.Commit();
 }
 
 /// Parses .npy bytes holding a 1-D (read as n x 1) or 2-D little-endian float array of type S in
