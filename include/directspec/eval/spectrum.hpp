@@ -1,7 +1,9 @@
 // Spectrum diagnostics: the singular values of embedding tables and the paper's collapse
 // measure, the effective rank. Used after training (reports, SVG plots) and during training by
-// SpectrumCallback. Singular values come from the d x d Gram matrix X^T X accumulated in double
-// (eigenvalues are sigma^2), so an (n + m) x d table costs O((n + m) d^2) and no tall SVD.
+// SpectrumCallback. Singular values come from the smaller Gram matrix accumulated in double
+// (eigenvalues are sigma^2): X^T X (d x d) for a tall table, X X^T (rows x rows) for a wide one.
+// An r x d table costs O(r d k) + O(k^3) time and O(k^2) memory with k = min(r, d), never more
+// than O(r d^2), and no SVD of the table itself.
 #pragma once
 
 #include <Eigen/Eigenvalues>
@@ -52,15 +54,42 @@ inline Eigen::VectorXd SingularValuesFromGram(const Eigen::MatrixXd& G) {
   return s;
 }
 
+namespace detail {
+
+/// Singular values (descending, length d) of the row stack of `parts` (each with d columns),
+/// through the smaller Gram matrix. With at least d rows: G = X^T X (d x d), accumulated part by
+/// part without forming the stack. With fewer rows r: K = X X^T (r x r), whose eigenvalues are
+/// the r largest of X^T X (the other d - r are zero), from a double copy of the r x d stack. So
+/// d = 5000 on a 100-row table solves a 100 x 100 problem, not a 5000 x 5000 one.
+template <class... Parts>
+Eigen::VectorXd StackSingularValues(Index d, const Parts&... parts) {
+  const Index rows = (Index{0} + ... + parts.rows());
+  if (rows >= d) {
+    Eigen::MatrixXd G;
+    G.setZero(d, d);
+    (AccumulateGram(parts, G), ...);
+    return SingularValuesFromGram(G);
+  }
+  Eigen::MatrixXd X(rows, d);
+  Index r0 = 0;
+  ((X.middleRows(r0, parts.rows()) = parts.template cast<double>(), r0 += parts.rows()), ...);
+  Eigen::MatrixXd K;
+  K.setZero(rows, rows);
+  K.selfadjointView<Eigen::Lower>().rankUpdate(X);
+  K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
+  Eigen::VectorXd s = Eigen::VectorXd::Zero(d);
+  s.head(rows) = SingularValuesFromGram(K);
+  return s;
+}
+
+}  // namespace detail
+
 /// Singular values of X (descending, length X.cols()).
 ///
 ///   Eigen::VectorXd s = SingularValues(U);
 template <class Derived>
 Eigen::VectorXd SingularValues(const Eigen::MatrixBase<Derived>& X) {
-  Eigen::MatrixXd G;
-  G.setZero(X.cols(), X.cols());
-  AccumulateGram(X, G);
-  return SingularValuesFromGram(G);
+  return detail::StackSingularValues(X.cols(), X);
 }
 
 /// Singular values of the stacked [U; I] without forming the stack (method.md section 8).
@@ -70,11 +99,17 @@ Eigen::VectorXd StackedSingularValues(const Eigen::MatrixBase<DU>& U,
   if (U.cols() != I.cols())
     throw std::invalid_argument("StackedSingularValues: U has " + std::to_string(U.cols()) +
                                 " columns, I has " + std::to_string(I.cols()));
-  Eigen::MatrixXd G;
-  G.setZero(U.cols(), U.cols());
-  AccumulateGram(U, G);
-  AccumulateGram(I, G);
-  return SingularValuesFromGram(G);
+  return detail::StackSingularValues(U.cols(), U, I);
+}
+
+/// Bytes of double workspace StackedSingularValues needs for an r x d stack: the k x k Gram
+/// (k = min(r, d)), the eigen solver's copy of it, and the row blocks (tall) or the double copy
+/// of the stack (wide). For memory budgets (train/memory_estimate.hpp).
+inline double SpectrumWorkspaceBytes(Index rows, Index d) {
+  const double k = static_cast<double>(std::min(rows, d));
+  const double copy = rows >= d ? 2048.0 * static_cast<double>(d)
+                                : static_cast<double>(rows) * static_cast<double>(d);
+  return 8.0 * (2.0 * k * k + copy + 4.0 * k);
 }
 
 /// Effective rank exp(-sum p log p), p = sigma / sum sigma: 1 for a rank-1 matrix, d for a flat
