@@ -59,8 +59,9 @@ namespace detail {
 /// Singular values (descending, length d) of the row stack of `parts` (each with d columns),
 /// through the smaller Gram matrix. With at least d rows: G = X^T X (d x d), accumulated part by
 /// part without forming the stack. With fewer rows r: K = X X^T (r x r), whose eigenvalues are
-/// the r largest of X^T X (the other d - r are zero), from a double copy of the r x d stack. So
-/// d = 5000 on a 100-row table solves a 100 x 100 problem, not a 5000 x 5000 one.
+/// the r largest of X^T X (the other d - r are zero), accumulated over blocks of 2,048 columns
+/// converted to double. So d = 5000 on a 100-row table solves a 100 x 100 problem, not a
+/// 5000 x 5000 one, and no double copy of a wide table is made.
 template <class... Parts>
 Eigen::VectorXd StackSingularValues(Index d, const Parts&... parts) {
   const Index rows = (Index{0} + ... + parts.rows());
@@ -70,12 +71,18 @@ Eigen::VectorXd StackSingularValues(Index d, const Parts&... parts) {
     (AccumulateGram(parts, G), ...);
     return SingularValuesFromGram(G);
   }
-  Eigen::MatrixXd X(rows, d);
-  Index r0 = 0;
-  ((X.middleRows(r0, parts.rows()) = parts.template cast<double>(), r0 += parts.rows()), ...);
-  Eigen::MatrixXd K;
+  constexpr Index kBlock = 2048;
+  Eigen::MatrixXd K, block;
   K.setZero(rows, rows);
-  K.selfadjointView<Eigen::Lower>().rankUpdate(X);
+  for (Index c0 = 0; c0 < d; c0 += kBlock) {
+    const Index len = std::min(kBlock, d - c0);
+    block.resize(rows, len);
+    Index r0 = 0;
+    ((block.middleRows(r0, parts.rows()) = parts.middleCols(c0, len).template cast<double>(),
+      r0 += parts.rows()),
+     ...);
+    K.selfadjointView<Eigen::Lower>().rankUpdate(block);
+  }
   K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
   Eigen::VectorXd s = Eigen::VectorXd::Zero(d);
   s.head(rows) = SingularValuesFromGram(K);
@@ -103,13 +110,12 @@ Eigen::VectorXd StackedSingularValues(const Eigen::MatrixBase<DU>& U,
 }
 
 /// Bytes of double workspace StackedSingularValues needs for an r x d stack: the k x k Gram
-/// (k = min(r, d)), the eigen solver's copy of it, and the row blocks (tall) or the double copy
-/// of the stack (wide). For memory budgets (train/memory_estimate.hpp).
+/// (k = min(r, d)), the eigen solver's copy of it and its vectors of length k, and one block of
+/// 2,048 rows (tall) or columns (wide) converted to double. For memory budgets
+/// (resources/memory_estimate.hpp).
 inline double SpectrumWorkspaceBytes(Index rows, Index d) {
   const double k = static_cast<double>(std::min(rows, d));
-  const double copy = rows >= d ? 2048.0 * static_cast<double>(d)
-                                : static_cast<double>(rows) * static_cast<double>(d);
-  return 8.0 * (2.0 * k * k + copy + 4.0 * k);
+  return 8.0 * (2.0 * k * k + 4.0 * k + 2048.0 * k);
 }
 
 /// Effective rank exp(-sum p log p), p = sigma / sum sigma: 1 for a rank-1 matrix, d for a flat
