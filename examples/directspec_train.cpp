@@ -415,13 +415,15 @@ int Run(const std::vector<std::string>& args) {
 #else
   const int threads = 1;
 #endif
-  ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
+  const auto estimate =
+      ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
   const ds::cli::Phase phase("training");
   if (!s.quiet) {
     std::cout << data.report.Summary() << "\n";
     std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
-              << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << "\n";
+              << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << ", about "
+              << ds::FormatBytes(estimate.PeakBytes()) << " of memory\n";
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
