@@ -94,6 +94,9 @@ endif()
 directspec_limit_test(NAME limits:memory_dim_refused EXIT 2
   REGEX "directspec-train: [-a-z0-9 ]*--dim 2000000000[^;]* needs about [0-9.]+ [TPE]iB \\([0-9.]+ [TPE]iB for the [^;]+\\); this machine has [0-9.]+ [KMGT]iB available"
   COMMAND ${_ex_cli} --dim 2000000000)
+directspec_limit_test(NAME limits:memory_threads_refused EXIT 2
+  REGEX "directspec-train: [-a-z0-9, ]*--threads 100000000 on [^;]* needs about [0-9.]+ [TPE]iB \\([0-9.]+ [TPE]iB for the evaluation lists and tiles\\)"
+  COMMAND ${_ex_cli} --threads 100000000)
 directspec_limit_test(NAME limits:memory_cap_flag EXIT 2
   REGEX "bad value for --max-memory: '4X' is not a memory size"
   COMMAND ${_ex_cli} --max-memory 4X)

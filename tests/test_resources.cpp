@@ -283,6 +283,14 @@ TEST_CASE("The memory estimate grows with the settings that allocate", "[estimat
     CHECK(e.Largest().what == "recommendation lists and score rows");
     CHECK(e.Largest().bytes < 30000.0 * 40000 * 8 * 1.1 + 1e8);
   }
+  SECTION("per-thread tiles name the thread count when they dominate") {
+    RunShape many = base;
+    many.threads = 100000;
+    const MemoryEstimate e = EstimateMemory(many);
+    CHECK(e.Largest().what == "evaluation lists and tiles");
+    CHECK(e.Largest().drivers & kDriverThreads);
+    CHECK_FALSE(EstimateMemory(base).Largest().drivers & kDriverThreads);
+  }
   SECTION("the spectrum workspace follows the smaller side") {
     CHECK(SpectrumWorkspaceBytes(100, 5000) < 8.0 * 5000 * 200);
     CHECK(SpectrumWorkspaceBytes(70000, 64) < 8.0 * 2048 * 64 * 2);

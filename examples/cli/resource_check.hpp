@@ -80,6 +80,7 @@ inline std::string FlagsFor(unsigned drivers, const Settings& s, const RunShape&
     flags.push_back("--topk " + list);
   }
   if (drivers & kDriverRecommendK) flags.push_back("--k " + std::to_string(s.k));
+  if (drivers & kDriverThreads) flags.push_back("--threads " + std::to_string(r.threads));
   const std::string data = std::to_string(r.users) + " users x " + std::to_string(r.items) +
                            " items, " + std::to_string(r.train_nnz) + " train interactions";
   if (flags.empty()) return "the data (" + data + ")";

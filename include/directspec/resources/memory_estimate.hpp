@@ -60,13 +60,14 @@ struct RunShape {
 
 /// The settings a term grows with, so a refusal can name what to change: a set of these bits.
 enum MemoryDriver : unsigned {
-  kDriverData = 1u,        // users, items, interactions
-  kDriverDim = 2u,         // d
-  kDriverBatch = 4u,       // B
-  kDriverNegatives = 8u,   // negatives per positive
-  kDriverLayers = 16u,     // LightGCN K
-  kDriverEvalDepth = 32u,  // largest evaluation cut-off
-  kDriverRecommendK = 64u  // recommendations per user
+  kDriverData = 1u,         // users, items, interactions
+  kDriverDim = 2u,          // d
+  kDriverBatch = 4u,        // B
+  kDriverNegatives = 8u,    // negatives per positive
+  kDriverLayers = 16u,      // LightGCN K
+  kDriverEvalDepth = 32u,   // largest evaluation cut-off
+  kDriverRecommendK = 64u,  // recommendations per user
+  kDriverThreads = 128u     // OpenMP threads (per-thread tiles)
 };
 
 struct MemoryItem {
@@ -190,10 +191,15 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
   const double depth = std::min(D(r.eval_depth), m);
   const double evaluator = csr(n, nnz) + csr(n, D(r.test_nnz)) + 12.0 * n;
   add("evaluator copies of the data", kDriverData, evaluator);
-  add("evaluation lists and tiles", kDriverEvalDepth | kDriverData,
-      n * (4.0 * depth + 8.0) + 8.0 * m +
-          threads * D(r.eval_user_batch) *
-              (8.0 * depth + 24.0 + (d + std::min(D(r.eval_item_tile), m)) * s),
+  // Per-thread tiles name --threads too when they are most of a phase.
+  auto per_thread = [](double shared, double tiles) {
+    return tiles > shared ? kDriverThreads : 0u;
+  };
+  const double eval_lists = n * (4.0 * depth + 8.0) + 8.0 * m;
+  const double eval_tiles = threads * D(r.eval_user_batch) *
+                            (8.0 * depth + 24.0 + (d + std::min(D(r.eval_item_tile), m)) * s);
+  add("evaluation lists and tiles",
+      kDriverEvalDepth | kDriverData | per_thread(eval_lists, eval_tiles), eval_lists + eval_tiles,
       true);
   if (r.early_stopping) {
     add("early stopping evaluator and best tables", table,
@@ -208,8 +214,10 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
   // per thread a user batch's rows and its scores against every item.
   if (r.recommend_k > 0) {
     const double k = std::min(D(r.recommend_k), m), batch = D(r.recommend_user_batch);
-    add("recommendation lists and score rows", kDriverRecommendK | kDriverData,
-        n * (k * 8.0 + 24.0) + threads * batch * (m + d) * s + threads * k * 8.0 + (1 << 20), true);
+    const double lists = n * (k * 8.0 + 24.0) + (1 << 20);  // and the CSV writer's buffer
+    const double tiles = threads * (batch * (m + d) * s + k * 8.0);
+    add("recommendation lists and score rows",
+        kDriverRecommendK | kDriverData | per_thread(lists, tiles), lists + tiles, true);
   }
   if (r.save_model) add("serialised model", table, nodes * d * s + 64.0 * nodes, true);
 
