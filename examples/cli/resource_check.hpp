@@ -13,6 +13,7 @@
 #include "directspec/data/dataset.hpp"
 #include "directspec/resources/available_memory.hpp"
 #include "directspec/resources/memory_estimate.hpp"
+#include "directspec/train/learning_signals.hpp"
 #include "settings.hpp"
 
 namespace directspec::cli {
@@ -48,6 +49,7 @@ inline RunShape ShapeOf(const Settings& s, const Dataset& data, int threads) {
   r.early_stopping = !s.early_stop.empty();
   r.recommend_k = s.recommend_out.empty() ? 0 : s.k;
   r.save_model = !s.save_model.empty();
+  r.sampled_rows = LearningSignals::Options{}.sample_rows;  // the learning warnings' samples
   return r;
 }
 

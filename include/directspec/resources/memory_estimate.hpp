@@ -56,6 +56,7 @@ struct RunShape {
   Index recommend_k = 0;        // 0: no recommendations
   Index recommend_user_batch = 256;
   bool save_model = false;  // the serialised model is built in memory before it is written
+  Index sampled_rows = 0;   // rows per table kept by LearningSignals (train/learning_signals.hpp)
 };
 
 /// The settings a term grows with, so a refusal can name what to change: a set of these bits.
@@ -220,6 +221,11 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
         kDriverRecommendK | kDriverData | per_thread(lists, tiles), lists + tiles, true);
   }
   if (r.save_model) add("serialised model", table, nodes * d * s + 64.0 * nodes, true);
+  if (r.sampled_rows > 0) {
+    const double tables = lightgcn ? 1.0 : 2.0;
+    add("learning-signal rows", kDriverDim,
+        tables * std::min(D(r.sampled_rows), lightgcn ? nodes : std::max(n, m)) * d * 4.0);
+  }
 
   // What no term above lists: allocator rounding and fragmentation, Eigen's GEMM blocking
   // buffers, the OpenMP runtime. Measured below 5 % plus a few MiB (tests/test_resources.cpp).

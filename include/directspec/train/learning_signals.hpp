@@ -2,8 +2,8 @@
 // that end without an error yet without a model: the loss of the first and the latest epoch, the
 // steps taken, and how far the tables moved and grew from their initial values. A front end turns
 // the numbers into a warning with a likely cause (the CLI: docs/cli.md "Warnings"); the callback
-// itself only measures. Cost: a copy of at most `sample_rows` rows per table at OnTrainBegin and
-// one pass over them whenever Measure() is called.
+// itself only measures. Cost: a float copy of at most `sample_rows` rows per table at
+// OnTrainBegin (4 KiB per row at d = 1024) and one pass over them whenever Measure() is called.
 #pragma once
 
 #include <algorithm>
@@ -37,7 +37,7 @@ struct LearningMeasurement {
 class LearningSignals {
  public:
   struct Options {
-    Index sample_rows = 4096;  // rows kept per table, evenly spaced
+    Index sample_rows = 1024;  // rows kept per table, evenly spaced
   };
 
   LearningSignals() = default;
@@ -52,9 +52,9 @@ class LearningSignals {
       std::vector<Index> rows;
       const Index count = std::min<Index>(table->rows(), std::max<Index>(options_.sample_rows, 1));
       for (Index k = 0; k < count; ++k) rows.push_back(k * table->rows() / count);
-      RowMatrix<double> copy(static_cast<Index>(rows.size()), table->cols());
+      RowMatrix<float> copy(static_cast<Index>(rows.size()), table->cols());
       for (std::size_t k = 0; k < rows.size(); ++k)
-        copy.row(static_cast<Index>(k)) = table->row(rows[k]).template cast<double>();
+        copy.row(static_cast<Index>(k)) = table->row(rows[k]).template cast<float>();
       initial_.push_back(std::move(copy));
       rows_.push_back(std::move(rows));
     }
@@ -81,7 +81,7 @@ class LearningSignals {
     for (std::size_t t = 0; t < tables.size() && t < initial_.size(); ++t) {
       for (std::size_t k = 0; k < rows_[t].size(); ++k) {
         const auto row = tables[t]->row(rows_[t][k]).template cast<double>();
-        const auto first = initial_[t].row(static_cast<Index>(k));
+        const auto first = initial_[t].row(static_cast<Index>(k)).template cast<double>();
         start += first.squaredNorm();
         now += row.squaredNorm();
         moved += (row - first).squaredNorm();
@@ -97,7 +97,7 @@ class LearningSignals {
  private:
   Options options_{};
   LearningMeasurement measured_{};
-  std::vector<RowMatrix<double>> initial_;
+  std::vector<RowMatrix<float>> initial_;  // float: a relative change of 1e-3 needs no more
   std::vector<std::vector<Index>> rows_;
 };
 
