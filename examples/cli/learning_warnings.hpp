@@ -21,6 +21,11 @@ namespace directspec::cli {
 
 namespace learning_detail {
 
+/// "1 epoch", "2 epochs".
+inline std::string Count(long long n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
 inline std::string Number(double v, int digits = 4) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
@@ -57,8 +62,8 @@ inline std::string Causes(const Settings& s, const LearningMeasurement& m) {
   if (causes.empty())
     causes.push_back("the run may be too short: the tables are moving (" +
                      Number(100 * m.relative_change) + " % of their norm after " +
-                     std::to_string(m.epochs) + " epochs, " + std::to_string(m.steps) +
-                     " steps); train for more --epochs");
+                     Count(m.epochs, "epoch") + ", " + Count(m.steps, "step") +
+                     "); train for more --epochs");
   std::string out;
   for (const auto& c : causes) out += (out.empty() ? "" : "; ") + c;
   return out;
@@ -83,8 +88,8 @@ inline std::vector<std::string> LearningWarnings(const Settings& s, const Learni
       std::abs(m.last_epoch_loss - ln2) <= kStalledLoss * ln2)
     warnings.push_back("the loss did not move from its starting value ln 2 = 0.693147 (" +
                        learning_detail::Number(m.last_epoch_loss, 7) + " after " +
-                       std::to_string(m.epochs) +
-                       " epochs): nothing was learned; likely cause: " + causes);
+                       learning_detail::Count(m.epochs, "epoch") +
+                       "): nothing was learned; likely cause: " + causes);
   // Recall at the largest cut-off against a random ranking of the same candidates; only when
   // chance is well below 1 (a 20-item catalogue at K = 20 is all hits either way).
   const int k = s.topk.empty() ? 0 : *std::max_element(s.topk.begin(), s.topk.end());
