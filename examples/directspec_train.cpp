@@ -4,6 +4,7 @@
 // model, .npy tables, spectrum SVG and recommendations on request. `--help` lists every flag.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -11,8 +12,10 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,7 +24,10 @@
 #endif
 
 #include "cli/json_line.hpp"
+#include "cli/learning_warnings.hpp"
 #include "cli/outputs.hpp"
+#include "cli/phase.hpp"
+#include "cli/resource_check.hpp"
 #include "cli/runtime_policies.hpp"
 #include "cli/settings.hpp"
 #include "directspec/directspec.hpp"
@@ -39,6 +45,7 @@ constexpr const char* kHelp = R"(directspec-train: train spectrum-balanced recom
 usage: directspec-train [--preset NAME] [flags]       (no flags: DirectSpec+ MF on synthetic data)
 
 data       --data DIR (train.csv, test.csv, optional valid.csv) | --train FILE --test FILE [--valid FILE]
+           --ids asis|remap (remap: ids may be any token; outputs keep the raw ids)
 model      --model mf|lightgcn  --layers K  --layer-weights sum|mean  --dim D
 filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --tau0 T0  --tau1 T1
            --shrink S  (o = y * s||y||; 0 = off)   --no-normalize (skip row normalisation)
@@ -51,6 +58,7 @@ evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard
            --early-stop METRIC --patience P (on valid.csv when given, else on test)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
+resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
 presets    --preset NAME (explicit flags override it), --list-presets
 )";
 
@@ -61,8 +69,11 @@ double PeakResidentMegabytes() {
 }
 
 ds::Dataset LoadData(const Settings& s) {
+  const ds::cli::Phase phase("loading the data");
   ds::DatasetOptions options;
   options.allow_empty_test = false;
+  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::Remap;
+  options.sparse_ids_advice = "add --ids remap to map the raw ids to dense ones";
   if (!s.data.empty()) {
     auto files = ds::FindDatasetFiles(s.data);
     if (!s.valid.empty()) files.valid = s.valid;
@@ -82,6 +93,10 @@ ds::Dataset LoadData(const Settings& s) {
 void SubsampleTrain(ds::Dataset& data, const Settings& s) {
   if (s.subsample >= 1) return;
   data.train = ds::Subsample(data.train, s.subsample, s.seed);
+  if (data.train.Nnz() == 0)
+    throw ds::cli::UsageError("bad value for --subsample: '" +
+                              (std::ostringstream() << s.subsample).str() +
+                              "' keeps none of the train interactions");
   data.report.notes.push_back("train subsampled to " + std::to_string(data.train.Nnz()) +
                               " interactions (--subsample " + std::to_string(s.subsample) + ")");
 }
@@ -89,7 +104,8 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
   j.Add("preset", s.preset)
-      .Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data);
+      .Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data)
+      .Add("ids", s.ids);
   j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
   j.Add("filter", s.filter)
       .Add("alpha", s.alpha)
@@ -120,14 +136,31 @@ class Reporter {
   };
 
   template <class T>
+  void OnTrainBegin(T& trainer, const ds::TrainingState& s) {
+    signals_.OnTrainBegin(trainer, s);
+  }
+  template <class T>
+  void OnStepEnd(T& trainer, const ds::TrainingState& s) {
+    signals_.OnStepEnd(trainer, s);
+  }
+  template <class T>
   bool OnEpochEnd(T& trainer, const ds::TrainingState& s) {
+    signals_.OnEpochEnd(trainer, s);
     if (every_ > 0 && s.epoch % every_ == 0) Report(trainer, s);
     return false;
+  }
+
+  /// Losses and table movement so far (for the learning warnings).
+  template <class T>
+  ds::LearningMeasurement Learning(T& trainer) const {
+    return signals_.Measure(trainer);
   }
 
   /// Evaluates the current tables as epoch `s.epoch` (also used after training ends).
   template <class T>
   const Point& Report(T& trainer, const ds::TrainingState& s, bool final_line = false) {
+    const ds::cli::Phase phase(final_line ? "evaluating the final tables"
+                                          : "evaluating epoch " + std::to_string(s.epoch));
     ds::RowMatrix<Scalar> U, I;
     trainer.Encoder().InferenceEmbeddings(U, I);
     Point p{s.epoch, ds::EffectiveRank(ds::StackedSingularValues(U, I)), evaluator_.Evaluate(U, I)};
@@ -161,6 +194,7 @@ class Reporter {
   ds::cli::RunLog* json_;
   bool quiet_;
   std::vector<Point> history_;
+  ds::LearningSignals signals_;
 };
 
 ds::EvalMode ModeOf(const std::string& metrics) {
@@ -224,6 +258,11 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   }
 
   const auto& final_point = reporter.Report(trainer, state, true);
+  const auto warnings = ds::cli::LearningWarnings(
+      s, reporter.Learning(trainer), final_point.result,
+      ds::RandomRankingRecall(data.train, data.test,
+                              *std::max_element(s.topk.begin(), s.topk.end())));
+  for (const auto& w : warnings) std::cerr << "directspec-train: warning: " << w << "\n";
   ds::RowMatrix<Scalar> U, I;
   trainer.Encoder().InferenceEmbeddings(U, I);
   if (json) {
@@ -238,9 +277,13 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.Add("total_seconds",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     j.Add("peak_memory_mb", PeakResidentMegabytes());
+    std::string list;
+    for (const auto& w : warnings) list += (list.empty() ? "" : ",") + JsonLine::Quote(w);
+    j.AddRaw("warnings", "[" + list + "]");
     json->WriteLine(j.Str());
   }
   if (!s.save_model.empty()) {
+    const ds::cli::Phase phase("saving --save-model " + s.save_model);
     ds::ModelMetadata meta;
     meta.encoder = s.model;
     meta.hyperparameters = Hyperparameters(s);
@@ -252,10 +295,12 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet) std::cout << "saved model to " << s.save_model << "\n";
   }
   if (!s.export_npy.empty()) {
+    const ds::cli::Phase phase("writing --export-npy " + s.export_npy);
     ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy, swapped in as one directory
     if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
   }
   if (!s.spectrum_svg.empty()) {
+    const ds::cli::Phase phase("plotting --spectrum-svg " + s.spectrum_svg);
     const std::vector<ds::NamedSpectrum> spectra{
         {s.model + " + " + s.filter, ds::StackedSingularValues(U, I)}};
     ds::PlotOptions plot;
@@ -266,6 +311,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet) std::cout << "wrote " << s.spectrum_svg << "\n";
   }
   if (!s.recommend_out.empty()) {
+    const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
+                               " recommendations for --recommend-out " + s.recommend_out);
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
     std::iota(users.begin(), users.end(), 0);
     const auto lists = ds::RecommendMany(U, I, data.train, users, s.k);
@@ -353,18 +400,29 @@ int Run(const std::vector<std::string>& args) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  const Settings s = ds::cli::ParseSettings(args);
+  Settings s = ds::cli::ParseSettings(args);
   ds::cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
   ds::Dataset data = LoadData(s);
   SubsampleTrain(data, s);
+  const std::string clamped = ds::cli::ClampBatch(s, data);
+  if (!clamped.empty()) std::cerr << "directspec-train: note: " << clamped << "\n";
+#if defined(_OPENMP)
+  const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
+#else
+  const int threads = 1;
+#endif
+  const auto estimate =
+      ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
+  const ds::cli::Phase phase("training");
   if (!s.quiet) {
     std::cout << data.report.Summary() << "\n";
     std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
-              << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << "\n";
+              << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << ", about "
+              << ds::FormatBytes(estimate.PeakBytes()) << " of memory\n";
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
@@ -388,6 +446,14 @@ int main(int argc, char** argv) {
   } catch (const ds::cli::UsageError& e) {
     std::cerr << "directspec-train: " << e.what() << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
+              << "\n";
+    return 1;
+  } catch (const std::length_error&) {  // a size beyond what a container can hold
+    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
+              << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "directspec-train: error: " << e.what() << "\n";
     return 1;

@@ -1,10 +1,13 @@
 // directspec-train settings: every flag of the CLI as one struct, the reference presets
-// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a
-// preset).
+// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a preset).
+// Every value is checked here, before any data is read: a bad one is a UsageError (exit 2) that
+// names the flag and the value, never a library option or a source file.
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,9 +23,13 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Largest --layers accepted.
+inline constexpr int kMaxLayers = 256;
+
 struct Settings {
   // data
   std::string data, train, test, valid;
+  std::string ids = "asis";  // asis | remap (any token -> dense ids, raw ids kept for outputs)
   // model and method
   std::string model = "mf";  // mf | lightgcn
   int layers = 3;
@@ -51,6 +58,9 @@ struct Settings {
   int k = 20;
   bool quiet = false;
   std::string preset;
+  int batch_given = 0;  // the --batch value when it was clamped to the train rows (0: not)
+  // resources
+  double max_memory = 0;  // bytes; 0: what the machine has available (MemAvailable / cgroup)
 };
 
 /// One named configuration: a description and the flag values it sets.
@@ -141,6 +151,56 @@ T ParseNumber(const std::string& flag, const std::string& text) {
   return value;
 }
 
+/// What a real-valued flag must satisfy besides being a finite number.
+enum class Range { kAny, kNonNegative, kPositive, kUnit };  // kUnit: (0, 1]
+
+/// A real-valued flag: a finite number in `range`, that stays finite (and non-zero when it must
+/// be positive) as the float the trainer computes in, so no library check can refuse it later.
+inline double Real(const std::string& flag, const std::string& text, Range range) {
+  const double v = ParseNumber<double>(flag, text);
+  const float as_float = static_cast<float>(v);
+  auto fail = [&](const std::string& rule) {
+    throw UsageError("bad value for " + flag + ": '" + text + "' " + rule);
+  };
+  if (!std::isfinite(v) || !std::isfinite(as_float))
+    fail("must be a finite number (at most 3.4e38 in magnitude)");
+  if (range == Range::kNonNegative && !(v >= 0)) fail("must be >= 0");
+  if ((range == Range::kPositive || range == Range::kUnit) && !(as_float > 0))
+    fail(v > 0 ? "is too small (below 1.4e-45, the smallest positive float)" : "must be > 0");
+  if (range == Range::kUnit && !(v <= 1)) fail("must be in (0, 1]");
+  return v;
+}
+
+/// A memory size: bytes, or a number with K, M, G or T (powers of 1024; "4G", "512M", "1.5T";
+/// an optional trailing "B" or "iB" is accepted).
+inline double MemorySize(const std::string& flag, const std::string& text) {
+  std::string number = text;
+  double unit = 1;
+  for (const char* suffix : {"iB", "B", "ib", "b"})
+    if (number.size() > std::string(suffix).size() &&
+        number.compare(number.size() - std::string(suffix).size(), std::string::npos, suffix) ==
+            0) {
+      number.resize(number.size() - std::string(suffix).size());
+      break;
+    }
+  if (!number.empty()) {
+    const std::string units = "KMGT";
+    const auto at =
+        units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(number.back()))));
+    if (at != std::string::npos) {
+      unit = std::pow(1024.0, static_cast<double>(at + 1));
+      number.pop_back();
+    }
+  }
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), v);
+  if (ec != std::errc() || ptr != number.data() + number.size() || number.empty() ||
+      !std::isfinite(v) || !(v > 0))
+    throw UsageError("bad value for " + flag + ": '" + text +
+                     "' is not a memory size (e.g. 4G, 512M, 1.5T or a byte count)");
+  return v * unit;
+}
+
 inline std::string Choice(const std::string& flag, const std::string& text,
                           std::initializer_list<const char*> allowed) {
   std::string list;
@@ -158,24 +218,34 @@ inline std::string Choice(const std::string& flag, const std::string& text,
 inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& value) {
   using detail::Choice;
   using detail::ParseNumber;
+  using detail::Range;
   auto positive = [&](int v) {
     if (v <= 0) throw UsageError("bad value for " + flag + ": '" + value + "' must be positive");
     return v;
   };
-  auto non_negative = [&](double v) {
-    if (!(v >= 0)) throw UsageError("bad value for " + flag + ": '" + value + "' must be >= 0");
-    return v;
-  };
+  auto real = [&](Range range) { return detail::Real(flag, value, range); };
   const std::map<std::string, std::function<void()>> setters{
       {"--data", [&] { s.data = value; }},
       {"--train", [&] { s.train = value; }},
       {"--test", [&] { s.test = value; }},
       {"--valid", [&] { s.valid = value; }},
+      {"--ids",
+       [&] {
+         s.ids = Choice(flag, value, {"asis", "remap"});
+       }},
       {"--model",
        [&] {
          s.model = Choice(flag, value, {"mf", "lightgcn"});
        }},
-      {"--layers", [&] { s.layers = positive(ParseNumber<int>(flag, value)); }},
+      {"--layers",
+       [&] {
+         // Every layer is one more sparse product per step and per side: 1e8 layers would run
+         // for days on a 50-row file. LightGCN uses 1 to 4.
+         s.layers = positive(ParseNumber<int>(flag, value));
+         if (s.layers > kMaxLayers)
+           throw UsageError("bad value for --layers: '" + value + "' must be at most " +
+                            std::to_string(kMaxLayers));
+       }},
       {"--layer-weights",
        [&] {
          s.layer_weights = Choice(flag, value, {"sum", "mean"});
@@ -184,39 +254,26 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
        [&] {
          s.filter = Choice(flag, value, {"none", "directspec", "directspec+", "adaptive"});
        }},
-      {"--alpha", [&] { s.alpha = non_negative(ParseNumber<double>(flag, value)); }},
-      {"--tau", [&] { s.tau = ParseNumber<double>(flag, value); }},
-      {"--tau0", [&] { s.tau0 = ParseNumber<double>(flag, value); }},
-      {"--tau1", [&] { s.tau1 = ParseNumber<double>(flag, value); }},
-      {"--shrink", [&] { s.shrink = non_negative(ParseNumber<double>(flag, value)); }},
+      {"--alpha", [&] { s.alpha = real(Range::kNonNegative); }},
+      {"--tau", [&] { s.tau = real(Range::kAny); }},
+      {"--tau0", [&] { s.tau0 = real(Range::kAny); }},
+      {"--tau1", [&] { s.tau1 = real(Range::kAny); }},
+      {"--shrink", [&] { s.shrink = real(Range::kNonNegative); }},
       {"--loss",
        [&] {
          s.loss = Choice(flag, value, {"log", "bpr", "directau", "ssm"});
        }},
       {"--negatives", [&] { s.negatives = positive(ParseNumber<int>(flag, value)); }},
-      {"--gamma", [&] { s.gamma = non_negative(ParseNumber<double>(flag, value)); }},
-      {"--temperature",
-       [&] {
-         s.temperature = ParseNumber<double>(flag, value);
-         if (!(s.temperature > 0)) throw UsageError("bad value for --temperature: must be > 0");
-       }},
-      {"--reg", [&] { s.reg = non_negative(ParseNumber<double>(flag, value)); }},
-      {"--weight-decay", [&] { s.weight_decay = non_negative(ParseNumber<double>(flag, value)); }},
+      {"--gamma", [&] { s.gamma = real(Range::kNonNegative); }},
+      {"--temperature", [&] { s.temperature = real(Range::kPositive); }},
+      {"--reg", [&] { s.reg = real(Range::kNonNegative); }},
+      {"--weight-decay", [&] { s.weight_decay = real(Range::kNonNegative); }},
       {"--optimizer",
        [&] {
          s.optimizer = Choice(flag, value, {"sgd", "adam"});
        }},
-      {"--lr",
-       [&] {
-         s.lr = ParseNumber<double>(flag, value);
-         if (!(s.lr > 0)) throw UsageError("bad value for --lr: '" + value + "' must be > 0");
-       }},
-      {"--lr-decay",
-       [&] {
-         s.lr_decay = ParseNumber<double>(flag, value);
-         if (!(s.lr_decay > 0 && s.lr_decay <= 1))
-           throw UsageError("bad value for --lr-decay: '" + value + "' must be in (0, 1]");
-       }},
+      {"--lr", [&] { s.lr = real(Range::kPositive); }},
+      {"--lr-decay", [&] { s.lr_decay = real(Range::kUnit); }},
       {"--dim", [&] { s.dim = positive(ParseNumber<int>(flag, value)); }},
       {"--batch", [&] { s.batch = positive(ParseNumber<int>(flag, value)); }},
       {"--epochs", [&] { s.epochs = positive(ParseNumber<int>(flag, value)); }},
@@ -226,12 +283,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
          if (s.steps_per_epoch < 0)
            throw UsageError("bad value for --steps-per-epoch: must be >= 0");
        }},
-      {"--subsample",
-       [&] {
-         s.subsample = ParseNumber<double>(flag, value);
-         if (!(s.subsample > 0 && s.subsample <= 1))
-           throw UsageError("bad value for --subsample: '" + value + "' must be in (0, 1]");
-       }},
+      {"--subsample", [&] { s.subsample = real(Range::kUnit); }},
       {"--seed", [&] { s.seed = ParseNumber<std::uint64_t>(flag, value); }},
       {"--threads",
        [&] {
@@ -266,6 +318,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--recommend-out", [&] { s.recommend_out = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
+      {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
   };
   const auto it = setters.find(flag);
   if (it == setters.end()) throw UsageError("unknown flag '" + flag + "' (see --help)");

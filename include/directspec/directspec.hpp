@@ -3,6 +3,7 @@
 #pragma once
 
 #include "directspec/core/batch.hpp"
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/concepts.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
@@ -15,5 +16,6 @@
 #include "directspec/losses.hpp"
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
+#include "directspec/resources.hpp"
 #include "directspec/samplers.hpp"
 #include "directspec/train.hpp"

@@ -1,8 +1,10 @@
 // Umbrella header of the evaluation layer: full-ranking metrics (Evaluator, EvalResult), top-K
-// selection, recommendations, spectrum diagnostics, SVG plots and the training callbacks.
+// selection, recommendations, spectrum diagnostics, chance levels, SVG plots and the training
+// callbacks.
 #pragma once
 
 #include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/chance_level.hpp"
 #include "directspec/eval/eval_result.hpp"
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/eval/recommend.hpp"

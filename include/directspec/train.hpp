@@ -1,8 +1,9 @@
-// Umbrella header for the training loop: the Trainer, its callbacks, the training state and the
-// paper's named configurations.
+// Umbrella header for the training loop: the Trainer, its callbacks (including LearningSignals),
+// the training state and the paper's named configurations.
 #pragma once
 
 #include "directspec/train/callbacks.hpp"
 #include "directspec/train/configurations.hpp"
+#include "directspec/train/learning_signals.hpp"
 #include "directspec/train/trainer.hpp"
 #include "directspec/train/training_state.hpp"

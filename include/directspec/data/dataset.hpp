@@ -101,6 +101,9 @@ struct DatasetOptions {
   /// rows read (a stray huge id would otherwise allocate gigabytes). 0 disables the check;
   /// declared counts bypass it.
   double max_ids_per_row = 64.0;
+  /// The remedy that refusal names. Empty: the library's own ("use IdPolicy::Remap or declare
+  /// the user count"); a front end names its flag instead (the CLI: "add --ids remap").
+  std::string sparse_ids_advice;
 };
 
 namespace detail {
@@ -302,11 +305,13 @@ inline Dataset LoadDataset(const DatasetFiles& files, const DatasetOptions& opti
       if (declared || n <= (Index{1} << 20) ||
           static_cast<double>(n) <= options.max_ids_per_row * static_cast<double>(rows))
         return;
-      throw DataError(part.source, line, std::to_string(max_id),
-                      std::string(side) + " id '" + std::to_string(max_id) +
-                          "' would make an index space of " + std::to_string(n) + " " + side +
-                          "s for only " + std::to_string(rows) +
-                          " rows; use IdPolicy::Remap or declare the " + side + " count");
+      throw DataError(
+          part.source, line, std::to_string(max_id),
+          std::string(side) + " id '" + std::to_string(max_id) + "' would make an index space of " +
+              std::to_string(n) + " " + side + "s for only " + std::to_string(rows) + " rows; " +
+              (options.sparse_ids_advice.empty()
+                   ? "use IdPolicy::Remap or declare the " + std::string(side) + " count"
+                   : options.sparse_ids_advice));
     };
     check("user", users, options.parse.declared_users.has_value(), *max_user_part,
           max_user_part->max_user, max_user_part->max_user_line);

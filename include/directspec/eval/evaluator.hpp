@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/eval/eval_result.hpp"
@@ -128,7 +129,8 @@ class Evaluator {
   const EvalOptions& Options() const { return options_; }
   const Interactions& Train() const { return train_; }
   const Interactions& Test() const { return test_; }
-  /// Ranks retrieved per user: max(ks) and, in paper mode, the paper depth.
+  /// Ranks retrieved per user: max(ks) and, in paper mode, the paper depth; at most the number
+  /// of items.
   Index Depth() const { return depth_; }
   /// Users with at least one test item, ascending.
   const std::vector<Id>& EvaluatedUsers() const { return users_; }
@@ -217,13 +219,17 @@ class Evaluator {
     const Index m = train_.Items();
     return RankBatches<S>(
         [&](std::span<const Id> batch, std::vector<TopKSelector<S>>& sel, Workspace<S>& ws) {
+          // One batch at a time; the exception (if any) leaves the critical section first, so
+          // its lock is always released.
+          FirstException scorer_error;
 #ifdef _OPENMP
 #pragma omp critical(directspec_eval_scorer)
 #endif
-          {
+          scorer_error.Run([&] {
             ws.scores.resize(static_cast<Index>(batch.size()), m);
             scorer(batch, ws.scores);
-          }
+          });
+          scorer_error.Rethrow();
           if (ws.scores.rows() != static_cast<Index>(batch.size()) || ws.scores.cols() != m)
             throw std::runtime_error("Evaluator: scorer resized its output to " +
                                      std::to_string(ws.scores.rows()) + "x" +
@@ -412,6 +418,8 @@ class Evaluator {
     paper_depth_ = options_.paper_depth > 0 ? options_.paper_depth : ks_.back();
     depth_ = ks_.back();
     if (options_.mode != EvalMode::Standard) depth_ = std::max(depth_, paper_depth_);
+    // A list never holds more than the catalogue: a cut-off beyond it costs no memory.
+    depth_ = std::min(depth_, train_.Items());
     users_.clear();
     for (Index u = 0; u < test_.Users(); ++u)
       if (test_.UserDegree(u) > 0) users_.push_back(static_cast<Id>(u));
@@ -429,34 +437,33 @@ class Evaluator {
     out.lengths.assign(static_cast<std::size_t>(count), 0);
     const Index batch = options_.user_batch;
     const Index batches = (count + batch - 1) / batch;
-    std::exception_ptr error;
+    FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel
 #endif
     {
-      std::vector<TopKSelector<S>> sel(static_cast<std::size_t>(std::min(batch, count)));
+      // Per-thread workspaces, sized inside the guarded loop body: an allocation failure there
+      // becomes the evaluation's exception instead of a terminate.
+      std::vector<TopKSelector<S>> sel;
       Workspace<S> ws;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
       for (Index bi = 0; bi < batches; ++bi) {
-        try {
+        errors.Run([&] {
           const Index lo = bi * batch, hi = std::min(count, lo + batch);
+          if (sel.size() < static_cast<std::size_t>(hi - lo))
+            sel.resize(static_cast<std::size_t>(hi - lo));
           for (Index r = lo; r < hi; ++r) sel[static_cast<std::size_t>(r - lo)].Reset(depth_);
           offer(std::span<const Id>(users_.data() + lo, static_cast<std::size_t>(hi - lo)), sel,
                 ws);
           for (Index r = lo; r < hi; ++r)
             out.lengths[static_cast<std::size_t>(r)] =
                 sel[static_cast<std::size_t>(r - lo)].SortedItems(out.items.data() + r * depth_);
-        } catch (...) {
-#ifdef _OPENMP
-#pragma omp critical(directspec_eval_error)
-#endif
-          if (!error) error = std::current_exception();
-        }
+        });
       }
     }
-    if (error) std::rethrow_exception(error);
+    errors.Rethrow();
     return out;
   }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/eval/topk.hpp"
@@ -83,7 +84,7 @@ std::vector<ScoredItem<S>> Recommend(const RowMatrix<S>& U, const RowMatrix<S>& 
   const auto excluded =
       recommend_detail::Excluded(&train, user, options.exclude_seen, extra, buffer);
   TopKSelector<S> top;
-  top.Reset(k);
+  top.Reset(std::min(k, I.rows()));
   if (options.allowed.empty()) {
     const Vector<S> scores = I * U.row(user).transpose();
     top.OfferRow(scores.data(), 0, I.rows(), excluded);
@@ -118,7 +119,11 @@ std::vector<std::vector<ScoredItem<S>>> RecommendMany(const RowMatrix<S>& U, con
   const Index count = static_cast<Index>(users.size());
   const Index batch = std::max<Index>(options.user_batch, 1);
   const Index batches = (count + batch - 1) / batch;
+  k = std::min(k, I.rows());  // a list never holds more than the catalogue
   std::vector<std::vector<ScoredItem<S>>> out(static_cast<std::size_t>(count));
+  // Workspaces are sized inside the guarded body: an allocation failure in a thread becomes
+  // this call's exception instead of a terminate.
+  FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel
 #endif
@@ -129,30 +134,33 @@ std::vector<std::vector<ScoredItem<S>>> RecommendMany(const RowMatrix<S>& U, con
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-    for (Index bi = 0; bi < batches; ++bi) {
-      const Index lo = bi * batch, hi = std::min(count, lo + batch);
-      rows.resize(hi - lo, U.cols());
-      for (Index r = lo; r < hi; ++r) rows.row(r - lo) = U.row(users[static_cast<std::size_t>(r)]);
-      if (allowed.empty()) {
-        scores.resize(hi - lo, I.rows());
-        scores.noalias() = rows * I.transpose();
-      }
-      for (Index r = lo; r < hi; ++r) {
-        const Id u = users[static_cast<std::size_t>(r)];
-        const auto excluded =
-            recommend_detail::Excluded(&train, u, options.exclude_seen, extra, buffer);
-        top.Reset(k);
+    for (Index bi = 0; bi < batches; ++bi)
+      errors.Run([&] {
+        const Index lo = bi * batch, hi = std::min(count, lo + batch);
+        rows.resize(hi - lo, U.cols());
+        for (Index r = lo; r < hi; ++r)
+          rows.row(r - lo) = U.row(users[static_cast<std::size_t>(r)]);
         if (allowed.empty()) {
-          top.OfferRow(scores.row(r - lo).data(), 0, I.rows(), excluded);
-        } else {
-          for (Id i : allowed)
-            if (!std::binary_search(excluded.begin(), excluded.end(), i))
-              top.Offer(i, I.row(i).dot(rows.row(r - lo)));
+          scores.resize(hi - lo, I.rows());
+          scores.noalias() = rows * I.transpose();
         }
-        out[static_cast<std::size_t>(r)] = top.Sorted();
-      }
-    }
+        for (Index r = lo; r < hi; ++r) {
+          const Id u = users[static_cast<std::size_t>(r)];
+          const auto excluded =
+              recommend_detail::Excluded(&train, u, options.exclude_seen, extra, buffer);
+          top.Reset(k);
+          if (allowed.empty()) {
+            top.OfferRow(scores.row(r - lo).data(), 0, I.rows(), excluded);
+          } else {
+            for (Id i : allowed)
+              if (!std::binary_search(excluded.begin(), excluded.end(), i))
+                top.Offer(i, I.row(i).dot(rows.row(r - lo)));
+          }
+          out[static_cast<std::size_t>(r)] = top.Sorted();
+        }
+      });
   }
+  errors.Rethrow();
   return out;
 }
 
@@ -175,7 +183,7 @@ std::vector<ScoredItem<S>> SimilarItems(const RowMatrix<S>& I, Id item, Index k)
   }
   const Id excluded[] = {item};
   TopKSelector<S> top;
-  top.Reset(k);
+  top.Reset(std::min(k, I.rows()));
   top.OfferRow(cosine.data(), 0, I.rows(), excluded);
   return top.Sorted();
 }

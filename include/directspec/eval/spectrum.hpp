@@ -1,7 +1,9 @@
 // Spectrum diagnostics: the singular values of embedding tables and the paper's collapse
 // measure, the effective rank. Used after training (reports, SVG plots) and during training by
-// SpectrumCallback. Singular values come from the d x d Gram matrix X^T X accumulated in double
-// (eigenvalues are sigma^2), so an (n + m) x d table costs O((n + m) d^2) and no tall SVD.
+// SpectrumCallback. Singular values come from the smaller Gram matrix accumulated in double
+// (eigenvalues are sigma^2): X^T X (d x d) for a tall table, X X^T (rows x rows) for a wide one.
+// An r x d table costs O(r d k) + O(k^3) time and O(k^2) memory with k = min(r, d), never more
+// than O(r d^2), and no SVD of the table itself.
 #pragma once
 
 #include <Eigen/Eigenvalues>
@@ -52,15 +54,49 @@ inline Eigen::VectorXd SingularValuesFromGram(const Eigen::MatrixXd& G) {
   return s;
 }
 
+namespace detail {
+
+/// Singular values (descending, length d) of the row stack of `parts` (each with d columns),
+/// through the smaller Gram matrix. With at least d rows: G = X^T X (d x d), accumulated part by
+/// part without forming the stack. With fewer rows r: K = X X^T (r x r), whose eigenvalues are
+/// the r largest of X^T X (the other d - r are zero), accumulated over blocks of 2,048 columns
+/// converted to double. So d = 5000 on a 100-row table solves a 100 x 100 problem, not a
+/// 5000 x 5000 one, and no double copy of a wide table is made.
+template <class... Parts>
+Eigen::VectorXd StackSingularValues(Index d, const Parts&... parts) {
+  const Index rows = (Index{0} + ... + parts.rows());
+  if (rows >= d) {
+    Eigen::MatrixXd G;
+    G.setZero(d, d);
+    (AccumulateGram(parts, G), ...);
+    return SingularValuesFromGram(G);
+  }
+  constexpr Index kBlock = 2048;
+  Eigen::MatrixXd K, block;
+  K.setZero(rows, rows);
+  for (Index c0 = 0; c0 < d; c0 += kBlock) {
+    const Index len = std::min(kBlock, d - c0);
+    block.resize(rows, len);
+    Index r0 = 0;
+    ((block.middleRows(r0, parts.rows()) = parts.middleCols(c0, len).template cast<double>(),
+      r0 += parts.rows()),
+     ...);
+    K.selfadjointView<Eigen::Lower>().rankUpdate(block);
+  }
+  K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
+  Eigen::VectorXd s = Eigen::VectorXd::Zero(d);
+  s.head(rows) = SingularValuesFromGram(K);
+  return s;
+}
+
+}  // namespace detail
+
 /// Singular values of X (descending, length X.cols()).
 ///
 ///   Eigen::VectorXd s = SingularValues(U);
 template <class Derived>
 Eigen::VectorXd SingularValues(const Eigen::MatrixBase<Derived>& X) {
-  Eigen::MatrixXd G;
-  G.setZero(X.cols(), X.cols());
-  AccumulateGram(X, G);
-  return SingularValuesFromGram(G);
+  return detail::StackSingularValues(X.cols(), X);
 }
 
 /// Singular values of the stacked [U; I] without forming the stack
@@ -71,11 +107,16 @@ Eigen::VectorXd StackedSingularValues(const Eigen::MatrixBase<DU>& U,
   if (U.cols() != I.cols())
     throw std::invalid_argument("StackedSingularValues: U has " + std::to_string(U.cols()) +
                                 " columns, I has " + std::to_string(I.cols()));
-  Eigen::MatrixXd G;
-  G.setZero(U.cols(), U.cols());
-  AccumulateGram(U, G);
-  AccumulateGram(I, G);
-  return SingularValuesFromGram(G);
+  return detail::StackSingularValues(U.cols(), U, I);
+}
+
+/// Bytes of double workspace StackedSingularValues needs for an r x d stack: the k x k Gram
+/// (k = min(r, d)), the eigen solver's copy of it and its vectors of length k, and one block of
+/// 2,048 rows (tall) or columns (wide) converted to double. For memory budgets
+/// (resources/memory_estimate.hpp).
+inline double SpectrumWorkspaceBytes(Index rows, Index d) {
+  const double k = static_cast<double>(std::min(rows, d));
+  return 8.0 * (2.0 * k * k + 4.0 * k + 2048.0 * k);
 }
 
 /// Effective rank exp(-sum p log p), p = sigma / sum sigma: 1 for a rank-1 matrix, d for a flat

@@ -5,7 +5,8 @@
 //
 // Threads: OpenMP when compiled with it (`#ifdef _OPENMP`), otherwise serial. Every output row
 // is summed in the same order whatever the thread count, so results are bitwise identical for
-// 1, 2 or more threads.
+// 1, 2 or more threads. Each region runs through FirstException (core/first_exception.hpp), so
+// nothing thrown inside one can terminate the program.
 #pragma once
 
 #include <Eigen/Core>
@@ -15,6 +16,7 @@
 #include <span>
 #include <utility>
 
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
 
@@ -198,16 +200,18 @@ void MultiplyAdd(const NormalizedAdjacency<S>& A, S gamma, const RowMatrix<S>& X
   S* y = Y.data();
   [[maybe_unused]] const bool parallel =
       static_cast<std::int64_t>(A.Nnz()) * d >= detail::kParallelMultiplyAdds;
+  FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel if (parallel)
 #endif
-  {
+  errors.Run([&] {
     const int parts = detail::ThreadCount();
     const int part = detail::ThreadId();
     const Index lo = detail::BalancedBoundary(A.Offsets(), part, parts);
     const Index hi = detail::BalancedBoundary(A.Offsets(), part + 1, parts);
     for (Index r = lo; r < hi; ++r) detail::PullRow(A, r, gamma, x, beta, b, y + r * d, d);
-  }
+  });
+  errors.Rethrow();
 }
 
 /// Y = Â X for all rows.
@@ -243,10 +247,11 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
   if (parallel) {
     for (const Id r : rows) cost += static_cast<std::int64_t>(A.Neighbours(r).size()) + 1;
   }
+  FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel if (parallel)
 #endif
-  {
+  errors.Run([&] {
     // Not parallel: a team of one, so ThreadCount() is 1 and the run is the whole list.
     const auto [first, last] = detail::BalancedListRange(A.Offsets(), rows, cost,
                                                          detail::ThreadId(), detail::ThreadCount());
@@ -258,7 +263,8 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
       else
         detail::PullRow<S, false>(A, r, gamma, x, beta, b, out, d);
     }
-  }
+  });
+  errors.Rethrow();
 }
 
 /// Scatter (push) from source rows: for each s in `sources` and each neighbour r of s,
@@ -280,10 +286,11 @@ void ScatterAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> sources
   [[maybe_unused]] const bool parallel =
       A.Nodes() > 0 && static_cast<Index>(sources.size()) * (A.Nnz() / A.Nodes() + 1) * d >=
                            detail::kParallelMultiplyAdds;
+  FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel if (parallel)
 #endif
-  {
+  errors.Run([&] {
     const int parts = detail::ThreadCount();
     const int part = detail::ThreadId();
     const Id lo = static_cast<Id>(detail::BalancedBoundary(A.Offsets(), part, parts));
@@ -307,7 +314,8 @@ void ScatterAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> sources
         RowMap(y + r * d, d).noalias() += (gamma * vals[k]) * xs;
       }
     }
-  }
+  });
+  errors.Rethrow();
 }
 
 }  // namespace directspec

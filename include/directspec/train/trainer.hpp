@@ -36,6 +36,7 @@
 
 #include "directspec/core/batch.hpp"
 #include "directspec/core/concepts.hpp"
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
@@ -386,25 +387,18 @@ class Trainer {
            "the encoder has no AddParameterL2, so it must be 0");
   }
 
-  // Runs f(0) and f(1), in parallel when the trainer has >= 2 threads. Exceptions inside the
-  // OpenMP region are carried out of it and rethrown.
+  // Runs f(0) and f(1), in parallel when the trainer has >= 2 threads. An exception inside the
+  // OpenMP region (e.g. std::bad_alloc growing a workspace) is carried out of it and rethrown.
   template <class F>
   void ForBothSides(F&& f) {
-    std::array<std::exception_ptr, 2> errors{};
+    FirstException errors;
 #if defined(_OPENMP)
     const bool parallel = options_.parallel_sides &&
                           (options_.threads > 0 ? options_.threads : omp_get_max_threads()) >= 2;
 #pragma omp parallel for num_threads(2) schedule(static, 1) if (parallel)
 #endif
-    for (int s = 0; s < 2; ++s) {
-      try {
-        f(s);
-      } catch (...) {
-        errors[static_cast<std::size_t>(s)] = std::current_exception();
-      }
-    }
-    for (const auto& e : errors)
-      if (e) std::rethrow_exception(e);
+    for (int s = 0; s < 2; ++s) errors.Run([&] { f(s); });
+    errors.Rethrow();
   }
 
   // Per side: X -> X̂ (optional) -> Y (filter) -> O (optional shrink). out_[s] is the loss input.
