@@ -417,7 +417,11 @@ int Run(const std::vector<std::string>& args) {
   const auto estimate =
       ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
   const ds::cli::Phase phase("training");
+  const ds::BuildInfo build = ds::CompiledBuildInfo();
+  if (const std::string warning = ds::SimdWarning(build); !warning.empty())
+    std::cerr << "directspec-train: warning: " << warning << "\n";
   if (!s.quiet) {
+    std::cout << "build: " << build.Summary() << "\n";
     std::cout << data.report.Summary() << "\n";
     std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch

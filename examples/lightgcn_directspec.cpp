@@ -54,6 +54,7 @@ int Run(int argc, char** argv) {
 
   // Data: a folder with train.csv / test.csv, or the synthetic clusters when none is given.
   const Dataset data = synthetic ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(argv[1]);
+  PrintBuildInfo();
   std::cout << (synthetic ? "synthetic data: " : "") << data.report.Summary() << "\n";
   auto trainer = MakeAdaptiveDirectSpecPlusLightGCN<float>(recipe);
   std::cout << "LightGCN (" << recipe.layers << " layers, d " << recipe.dim

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
                                 UserThenPositive<>(),
                                 Sgd<float, ExponentialDecay>(/*lr=*/10, ExponentialDecay{1.0}));
 
+  PrintBuildInfo();
   // Train with a progress bar on stderr and a per-epoch loss log.
   LossLog losses;
   trainer.Train(data.train, losses, ProgressBar());

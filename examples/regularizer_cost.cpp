@@ -138,6 +138,7 @@ int Run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   try {
+    PrintBuildInfo();
     return Run(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "regularizer_cost: error: " << e.what() << "\n";

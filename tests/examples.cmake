@@ -55,15 +55,9 @@ directspec_example_test(NAME examples:lightgcn_directspec:synthetic EXIT 0
   REGEX "synthetic data: .*adaptive DirectSpec\\+, 1 epoch.*paper_ndcg@20.* 1 +0\\.[0-9]+ +[0-9.]+ +0\\.[0-9]+.*trained 1 epoch in"
   COMMAND $<TARGET_FILE:lightgcn_directspec>)
 
-if(EXISTS ${_ex_datasets}/lastfm/train.csv)
-  directspec_example_test(NAME examples:lightgcn_directspec:lastfm EXIT 0
-    REGEX "lastfm: 1,880 users x 4,489 items.*adaptive DirectSpec\\+, 1 epoch.*trained 1 epoch in"
-    COMMAND $<TARGET_FILE:lightgcn_directspec> ${_ex_datasets}/lastfm 1)
-else()
-  add_test(NAME examples:lightgcn_directspec:lastfm
-           COMMAND sh -c "echo '${_ex_datasets}/lastfm not found: skipping'; exit 77")
-  set_tests_properties(examples:lightgcn_directspec:lastfm PROPERTIES SKIP_RETURN_CODE 77 LABELS examples)
-endif()
+directspec_example_test(NAME examples:lightgcn_directspec:lastfm EXIT 0
+  REGEX "lastfm: 1,880 users x 4,489 items.*adaptive DirectSpec\\+, 1 epoch.*trained 1 epoch in"
+  COMMAND $<TARGET_FILE:lightgcn_directspec> ${_ex_datasets}/lastfm 1)
 
 directspec_example_test(NAME examples:lightgcn_directspec:missing_folder EXIT 1
   REGEX "lightgcn_directspec: error: .*no-such-dataset-folder.*not a directory"

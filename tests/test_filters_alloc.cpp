@@ -10,6 +10,13 @@
 #include <stdexcept>
 
 #define EIGEN_RUNTIME_NO_MALLOC
+// Eigen's GEMM takes its packing blocks (blockA/blockB) from the stack up to this limit and from
+// the heap above it. Their size follows Eigen's blocking heuristic, which depends on the SIMD
+// width: with AVX2/AVX-512 the B x B products of DirectSpec+ fit Eigen's default 128 KB, with
+// SSE2 only (a build without -march) they do not. That allocation is Eigen's, once per product,
+// not one of our workspaces: a larger limit keeps it off the heap on every build, so the test
+// checks what it is about (workspace reuse) whatever the flags.
+#define EIGEN_STACK_ALLOCATION_LIMIT (1024 * 1024)
 #define eigen_assert(x) \
   if (!(x)) throw std::runtime_error("Eigen assertion failed: " #x)
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "directspec/core/batch.hpp"
+#include "directspec/core/build_info.hpp"
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/concepts.hpp"
 #include "directspec/core/rng.hpp"

@@ -29,14 +29,16 @@ namespace directspec {
 inline std::filesystem::path TempPathFor(const std::filesystem::path& target) {
   static std::atomic<unsigned long> counter{0};
   const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  return dir / ("." + target.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                std::to_string(counter++));
+  // Appended piecewise: GCC 12 warns falsely on "." + string (-Wrestrict, GCC bug 105329).
+  std::string name(1, '.');
+  name.append(target.filename().string()).append(".tmp-").append(std::to_string(::getpid()));
+  name.append("-").append(std::to_string(counter++));
+  return dir / name;
 }
 
 /// The PID in `entry` when it names a temporary of `name` (".<name>.tmp-<pid>-<k>"), else 0.
 inline pid_t TempOwner(std::string_view entry, std::string_view name) {
-  std::string prefix(1,
-                     '.');  // appended piecewise: GCC 12 warns falsely on "." + name (-Wrestrict)
+  std::string prefix(1, '.');  // piecewise, as above (GCC bug 105329)
   prefix.append(name).append(".tmp-");
   if (entry.substr(0, prefix.size()) != prefix) return 0;
   entry.remove_prefix(prefix.size());
