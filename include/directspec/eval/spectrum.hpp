@@ -65,6 +65,9 @@ namespace detail {
 template <class... Parts>
 Eigen::VectorXd StackSingularValues(Index d, const Parts&... parts) {
   const Index rows = (Index{0} + ... + parts.rows());
+  // No rows: all d singular values are zero (and Eigen's rank update of an empty block would
+  // bind a reference to a null pointer).
+  if (rows == 0) return Eigen::VectorXd::Zero(d);
   if (rows >= d) {
     Eigen::MatrixXd G;
     G.setZero(d, d);
