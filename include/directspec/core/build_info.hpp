@@ -78,12 +78,13 @@ inline bool CpuHasAvx2Fma() {
 }
 
 /// A warning when this code was built without AVX2/FMA on a CPU that has them, else "".
-/// Measured on CiteULike MF + DirectSpec+ (docs/performance.md): about 4x slower per epoch.
+/// Measured on CiteULike MF + DirectSpec+ (docs/performance.md#build-flags): an SSE2 build's
+/// epoch takes 2.4x as long as an AVX2+FMA one and 3-3.3x as long as -march=native (AVX-512).
 inline std::string SimdWarning(const BuildInfo& info = CompiledBuildInfo()) {
   if (info.avx2_fma || !CpuHasAvx2Fma()) return {};
   return "built without AVX2/FMA (SIMD " + info.simd +
-         ") on a CPU that has them: training runs about 4x slower. Compile with -march=native, "
-         "or link directspec::native (docs/performance.md#build-flags)";
+         ") on a CPU that has them: training runs 2-3x slower. Compile with -march=native, or "
+         "link directspec::native or directspec::avx2 (docs/performance.md#build-flags)";
 }
 
 /// Prints "build: <summary>" to `info` and the SIMD warning, if any, to `warnings`: the start-up
