@@ -74,7 +74,7 @@ Outcome TrainAndMeasure(T trainer, const Dataset& data, const Evaluator& evaluat
 
 }  // namespace
 
-TEST_CASE("Positive-only log loss collapses without a filter; DirectSpec+ does not", "[collapse]") {
+TEST_CASE("Positive-only log loss collapses without a filter, DirectSpec+ does not", "[collapse]") {
   const Dataset data = MakeSyntheticDataset(SyntheticOptions{});
   REQUIRE(data.train.Nnz() > 10000);
   const Evaluator evaluator(data.train, data.test);

@@ -259,7 +259,7 @@ TEST_CASE("Negative policies reject impossible users at Reset with a message nam
   CHECK_THROWS_WITH(sampler.Reset(empty, 1), Catch::Contains("empty"));
 }
 
-TEST_CASE("Steps per epoch count duplicate source rows; override and minimum of one",
+TEST_CASE("Steps per epoch count duplicate source rows, with an override and a minimum of one",
           "[samplers]") {
   const Interactions train = SmallTrain();
   REQUIRE(train.SourceRows() == 25);

@@ -300,7 +300,7 @@ TEST_CASE("One trainer step = SGD on the finite-difference gradient of the compo
   }
 }
 
-TEST_CASE("Hooks run in order; a true return stops; non-bool hooks are fine", "[trainer]") {
+TEST_CASE("Hooks run in order, a true return stops, non-bool hooks are fine", "[trainer]") {
   const Interactions train = RandomTrain(20, 15, 60, 1);
   auto options = PlusOptions<float>(1, 1);
   options.epochs = 2;
@@ -341,7 +341,7 @@ TEST_CASE("Hooks run in order; a true return stops; non-bool hooks are fine", "[
   }
 }
 
-TEST_CASE("Same seed and thread count give bitwise-identical tables; seeds differ", "[trainer]") {
+TEST_CASE("Same seed and thread count give bitwise-identical tables, other seeds differ", "[trainer]") {
   const Interactions train = RandomTrain(60, 40, 400, 3);
   auto run = [&](std::uint64_t seed, int threads) {
     auto trainer = MakePlus<float>(seed, threads);
@@ -363,7 +363,7 @@ TEST_CASE("Same seed and thread count give bitwise-identical tables; seeds diffe
   CHECK(one.second == two.second);
 }
 
-TEST_CASE("Train re-initialises unless warm_start; warm_start continues from given tables",
+TEST_CASE("Train re-initialises unless warm_start, and warm_start continues from given tables",
           "[trainer]") {
   const Interactions train = RandomTrain(30, 20, 100, 4);
   auto trainer = MakePlus<double>(5, 1);
