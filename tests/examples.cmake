@@ -68,7 +68,7 @@ directspec_example_test(NAME examples:lightgcn_directspec:bad_epochs EXIT 1
   COMMAND $<TARGET_FILE:lightgcn_directspec> ${_ex_datasets}/lastfm two)
 
 directspec_example_test(NAME examples:custom_filter EXIT 0
-  REGEX "backward vs central differences: max error [0-9.]+e-[0-9]+.*none \\(collapses\\).*spectral power p = 2 +0\\.[0-9]+ +0\\.[0-9]+"
+  REGEX "backward vs central differences, p 3, B 3, d 6: max error [0-9.]+e-[0-9]+ \\(relative.*none \\(collapses\\).*spectral power p = 2 +0\\.[0-9]+ +0\\.[0-9]+"
   COMMAND $<TARGET_FILE:custom_filter> 2)
 
 directspec_example_test(NAME examples:regularizer_cost EXIT 0

@@ -21,35 +21,18 @@ namespace {
 
 using namespace directspec::testing;
 
-// Checks Backward against central differences of f(X) = sum(R ⊙ Forward(X)) for a random R.
+// Backward against central differences of f(X) = sum(R ⊙ Forward(X)) for a random R
+// (directspec/testing/gradient_check.hpp).
 template <class Fwd, class Bwd>
-void CheckGradient(Fwd forward, Bwd backward, const Mat& X, std::uint64_t seed, double tol = 1e-7) {
-  Mat Y;
-  forward(X, Y);
-  const Mat R = RandomMatrix(Y.rows(), Y.cols(), seed);
-  Mat G;
-  backward(R, G);
-  const double h = 1e-6;
-  Mat numeric(X.rows(), X.cols());
-  Mat Z = X;
-  for (Index r = 0; r < X.rows(); ++r)
-    for (Index c = 0; c < X.cols(); ++c) {
-      Mat Yp, Ym;
-      Z(r, c) = X(r, c) + h;
-      forward(Z, Yp);
-      Z(r, c) = X(r, c) - h;
-      forward(Z, Ym);
-      Z(r, c) = X(r, c);
-      numeric(r, c) = (R.array() * (Yp - Ym).array()).sum() / (2 * h);
-    }
-  RequireClose(G, numeric, tol);
+void RequireGradient(Fwd forward, Bwd backward, const Mat& X, std::uint64_t seed,
+                     double tol = 1e-7) {
+  RequirePassed(CheckGradient(forward, backward, X, seed), tol);
 }
 
 template <class Filter>
-void CheckFilterGradient(Filter& filter, const Mat& X, const ds::FilterContext& ctx,
-                         std::uint64_t seed, double tol = 1e-7) {
-  CheckGradient([&](const Mat& in, Mat& out) { filter.Forward(in, ctx, out); },
-                [&](const Mat& g, Mat& out) { filter.Backward(g, out); }, X, seed, tol);
+void RequireFilterGradient(Filter& filter, const Mat& X, const ds::FilterContext& ctx,
+                           std::uint64_t seed, double tol = 1e-7) {
+  RequirePassed(CheckFilterGradient(filter, X, ctx, seed), tol);
 }
 
 Mat Softmax(const Mat& z) {
@@ -111,8 +94,8 @@ TEST_CASE("RowNormalizer: unit rows, zero rows stay zero, gradient", "[filters][
   // Non-zero rows: gradient orthogonal to the row.
   for (Index b : {0, 1, 3, 4}) REQUIRE(std::abs(GX.row(b).dot(X.row(b))) < 1e-12);
 
-  CheckGradient([&](const Mat& in, Mat& out) { norm.Forward(in, out); },
-                [&](const Mat& g, Mat& out) { norm.Backward(g, out); }, RandomMatrix(6, 3, 3), 4);
+  RequireGradient([&](const Mat& in, Mat& out) { norm.Forward(in, out); },
+                  [&](const Mat& g, Mat& out) { norm.Backward(g, out); }, RandomMatrix(6, 3, 3), 4);
 
   // In place.
   Mat Y = X;
@@ -150,7 +133,7 @@ TEST_CASE("DirectSpec gradient (d < B and d >= B, duplicates, B = 1)", "[filters
     Mat X = Normalized(RandomMatrix(B, d, 20 + B));
     if (B > 3) X.row(3) = X.row(1);  // duplicate batch row
     ds::DirectSpec<double> filter({.alpha = 1.3});
-    CheckFilterGradient(filter, X, kNoContext, 30 + B);
+    RequireFilterGradient(filter, X, kNoContext, 30 + B);
   }
 }
 
@@ -201,7 +184,7 @@ TEST_CASE("DirectSpecPlus gradient: duplicates, B = 1, zero row, large tau",
     Mat X = Normalized(RandomMatrix(6, 4, 60));
     X.row(4) = X.row(0);
     ds::DirectSpecPlus<double> filter;
-    CheckFilterGradient(filter, X, kNoContext, 61);
+    RequireFilterGradient(filter, X, kNoContext, 61);
   }
   SECTION("B = 1") {
     ds::DirectSpecPlus<double> filter;
@@ -209,7 +192,7 @@ TEST_CASE("DirectSpecPlus gradient: duplicates, B = 1, zero row, large tau",
     Mat Y;
     filter.Forward(X, kNoContext, Y);
     RequireClose(Y, (1.0 - 1.0) * X, 1e-15);  // P = [1], Y = (1 − α) x̂
-    CheckFilterGradient(filter, X, kNoContext, 63);
+    RequireFilterGradient(filter, X, kNoContext, 63);
   }
   SECTION("zero row (as RowNormalizer outputs it)") {
     Mat X = Normalized(RandomMatrix(5, 3, 64));
@@ -218,16 +201,16 @@ TEST_CASE("DirectSpecPlus gradient: duplicates, B = 1, zero row, large tau",
     Mat Y;
     filter.Forward(X, kNoContext, Y);
     REQUIRE(Y.allFinite());
-    CheckFilterGradient(filter, X, kNoContext, 65);
+    RequireFilterGradient(filter, X, kNoContext, 65);
   }
   SECTION("tau = 20") {
     const Mat X = Normalized(RandomMatrix(8, 3, 66));
     ds::DirectSpecPlus<double> filter({.alpha = 1.0, .tau = 20.0});
-    CheckFilterGradient(filter, X, kNoContext, 67, 1e-6);
+    RequireFilterGradient(filter, X, kNoContext, 67, 1e-6);
   }
   SECTION("d >= B") {
     ds::DirectSpecPlus<double> filter({.alpha = 1.2, .tau = 2.0});
-    CheckFilterGradient(filter, Normalized(RandomMatrix(3, 7, 68)), kNoContext, 69);
+    RequireFilterGradient(filter, Normalized(RandomMatrix(3, 7, 68)), kNoContext, 69);
   }
 }
 
@@ -319,9 +302,9 @@ TEST_CASE("AdaptiveDirectSpecPlus: temperatures, reduction to DirectSpecPlus, gr
   const Mat P = Softmax(T.cwiseProduct(X * X.transpose()));
   RequireClose(Y, X - 0.9 * P * X, 1e-14);
 
-  CheckFilterGradient(filter, X, ctx, 91);
+  RequireFilterGradient(filter, X, ctx, 91);
   ds::AdaptiveDirectSpecPlus<double> hot({.alpha = 1.0, .tau0 = 20.0, .tau1 = 12.0});
-  CheckFilterGradient(hot, X, ctx, 92, 1e-6);
+  RequireFilterGradient(hot, X, ctx, 92, 1e-6);
 
   // τ0 = τ1 is plain DirectSpecPlus, forward and backward.
   ds::AdaptiveDirectSpecPlus<double> same({.alpha = 0.9, .tau0 = 3.0, .tau1 = 3.0});
@@ -351,8 +334,8 @@ TEST_CASE("NormShrink: off, norm s||y||^2, gradient, zero row", "[filters][shrin
     REQUIRE(O.row(b).norm() == Approx(0.3 * Y.row(b).squaredNorm()));
     REQUIRE(O.row(b).dot(Y.row(b)) == Approx(O.row(b).norm() * Y.row(b).norm()));
   }
-  CheckGradient([&](const Mat& in, Mat& out) { shrink.Forward(in, out); },
-                [&](const Mat& g, Mat& out) { shrink.Backward(g, out); }, Y, 101);
+  RequireGradient([&](const Mat& in, Mat& out) { shrink.Forward(in, out); },
+                  [&](const Mat& g, Mat& out) { shrink.Backward(g, out); }, Y, 101);
 
   Mat Z = Y;
   Z.row(2).setZero();

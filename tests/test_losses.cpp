@@ -30,32 +30,12 @@ ds::Batch MakeBatch(Index B, Index k) {
   return batch;
 }
 
-// Central differences of loss.Evaluate w.r.t. every entry of OU and OI.
+// Central differences of loss.Evaluate in every entry of OU and OI
+// (directspec/testing/gradient_check.hpp).
 template <class Loss>
-void CheckLossGradient(Loss& loss, const Mat& OU, const Mat& OI, const ds::Batch& batch,
-                       double tol = 1e-7) {
-  Mat GU, GI, gu, gi;
-  const double value = loss.Evaluate(OU, OI, batch, GU, GI);
-  REQUIRE(std::isfinite(value));
-  const double h = 1e-6;
-  auto numeric = [&](const Mat& base, bool user_side) {
-    Mat out(base.rows(), base.cols());
-    Mat Z = base;
-    for (Index r = 0; r < base.rows(); ++r)
-      for (Index c = 0; c < base.cols(); ++c) {
-        Z(r, c) = base(r, c) + h;
-        const double plus =
-            user_side ? loss.Evaluate(Z, OI, batch, gu, gi) : loss.Evaluate(OU, Z, batch, gu, gi);
-        Z(r, c) = base(r, c) - h;
-        const double minus =
-            user_side ? loss.Evaluate(Z, OI, batch, gu, gi) : loss.Evaluate(OU, Z, batch, gu, gi);
-        Z(r, c) = base(r, c);
-        out(r, c) = (plus - minus) / (2 * h);
-      }
-    return out;
-  };
-  RequireClose(GU, numeric(OU, true), tol);
-  RequireClose(GI, numeric(OI, false), tol);
+void RequireLossGradient(Loss& loss, const Mat& OU, const Mat& OI, const ds::Batch& batch,
+                         double tol = 1e-7) {
+  RequirePassed(CheckLossGradient(loss, OU, OI, batch), tol);
 }
 
 double Sigma(double x) { return 1.0 / (1.0 + std::exp(-x)); }
@@ -90,7 +70,7 @@ TEST_CASE("LogLoss: hand value, gradient, negatives ignored", "[losses][gradient
   // dL/dOU_0 = −(1/2)(1 − σ(0)) OI_0.
   REQUIRE(GU(0, 1) == Approx(-0.25));
 
-  CheckLossGradient(loss, RandomMatrix(5, 3, 1), RandomMatrix(5, 3, 2), MakeBatch(5, 0));
+  RequireLossGradient(loss, RandomMatrix(5, 3, 1), RandomMatrix(5, 3, 2), MakeBatch(5, 0));
   // With negatives in OI they get exactly zero gradient and do not change the value.
   const Mat OU3 = RandomMatrix(3, 4, 3);
   const Mat OI3 = RandomMatrix(9, 4, 4);
@@ -98,7 +78,7 @@ TEST_CASE("LogLoss: hand value, gradient, negatives ignored", "[losses][gradient
   REQUIRE(GI.bottomRows(6).isZero(0));
   Mat GI0;
   REQUIRE(loss.Evaluate(OU3, OI3.topRows(3).eval(), MakeBatch(3, 0), GU, GI0) == Approx(with));
-  CheckLossGradient(loss, OU3, OI3, MakeBatch(3, 2));
+  RequireLossGradient(loss, OU3, OI3, MakeBatch(3, 2));
   // Extreme scores stay finite.
   REQUIRE(
       std::isfinite(loss.Evaluate((OU * 1e4).eval(), (OI * -1e4).eval(), MakeBatch(2, 0), GU, GI)));
@@ -115,9 +95,9 @@ TEST_CASE("BprLoss: mean over B k pairs, gradient, needs negatives", "[losses][g
   const double expected = -(std::log(Sigma(1.0)) + std::log(Sigma(-2.0))) / 2.0;
   REQUIRE(loss.Evaluate(OU, OI, MakeBatch(1, 2), GU, GI) == Approx(expected).epsilon(1e-14));
 
-  CheckLossGradient(loss, RandomMatrix(4, 3, 10), RandomMatrix(4, 3, 11).replicate(2, 1).eval(),
-                    MakeBatch(4, 1));
-  CheckLossGradient(loss, RandomMatrix(3, 5, 12), RandomMatrix(12, 5, 13), MakeBatch(3, 3));
+  RequireLossGradient(loss, RandomMatrix(4, 3, 10), RandomMatrix(4, 3, 11).replicate(2, 1).eval(),
+                      MakeBatch(4, 1));
+  RequireLossGradient(loss, RandomMatrix(3, 5, 12), RandomMatrix(12, 5, 13), MakeBatch(3, 3));
   REQUIRE_THROWS_WITH(loss.Evaluate(OU, OI.topRows(1).eval(), MakeBatch(1, 0), GU, GI),
                       Catch::Contains("negatives_per_positive = 0"));
 }
@@ -137,10 +117,10 @@ TEST_CASE("DirectAuLoss: hand value, gradient, B = 1", "[losses][gradient]") {
     ds::DirectAuLoss<double> loss({.gamma = 1.5, .t = 2.0});
     Mat OI = Normalized(RandomMatrix(7, 4, 21));
     OI.row(3) = OI.row(0);  // duplicate positives
-    CheckLossGradient(loss, Normalized(RandomMatrix(5, 4, 20)), OI, MakeBatch(5, 0));
+    RequireLossGradient(loss, Normalized(RandomMatrix(5, 4, 20)), OI, MakeBatch(5, 0));
     ds::DirectAuLoss<double> hot({.gamma = 1.0, .t = 20.0});
-    CheckLossGradient(hot, Normalized(RandomMatrix(6, 3, 22)), Normalized(RandomMatrix(6, 3, 23)),
-                      MakeBatch(6, 0), 1e-6);
+    RequireLossGradient(hot, Normalized(RandomMatrix(6, 3, 22)), Normalized(RandomMatrix(6, 3, 23)),
+                        MakeBatch(6, 0), 1e-6);
   }
   SECTION("B = 1 has no pairs: alignment only") {
     ds::DirectAuLoss<double> loss;
@@ -148,7 +128,7 @@ TEST_CASE("DirectAuLoss: hand value, gradient, B = 1", "[losses][gradient]") {
     OU << 1, 0;
     OI << 0, 1;
     REQUIRE(loss.Evaluate(OU, OI, MakeBatch(1, 0), GU, GI) == Approx(2.0));
-    CheckLossGradient(loss, OU, OI, MakeBatch(1, 0));
+    RequireLossGradient(loss, OU, OI, MakeBatch(1, 0));
   }
   REQUIRE_THROWS_AS(ds::DirectAuLoss<double>({.gamma = 1.0, .t = 0.0}), std::invalid_argument);
 }
@@ -171,11 +151,11 @@ TEST_CASE("SampledSoftmaxLoss: hand value, cosine invariance, gradient", "[losse
   REQUIRE(loss.Evaluate(U.topRows(1).eval(), I.topRows(1).eval(), MakeBatch(1, 0), GU, GI) ==
           Approx(0.0).margin(1e-15));
 
-  CheckLossGradient(loss, U, I, MakeBatch(5, 0));
+  RequireLossGradient(loss, U, I, MakeBatch(5, 0));
   ds::SampledSoftmaxLoss<double> sharp({.temperature = 0.05});
   Mat I2 = RandomMatrix(9, 3, 33);
   I2.row(4) = I2.row(1);
-  CheckLossGradient(sharp, RandomMatrix(3, 3, 32), I2, MakeBatch(3, 2), 1e-6);
+  RequireLossGradient(sharp, RandomMatrix(3, 3, 32), I2, MakeBatch(3, 2), 1e-6);
   REQUIRE_THROWS_AS(ds::SampledSoftmaxLoss<double>({.temperature = -1.0}), std::invalid_argument);
 }
 
@@ -192,12 +172,12 @@ TEST_CASE("WithOutputL2 adds (reg/B) sum ||o||^2 over both sides", "[losses][gra
     for (Index i = 0; i < m->size(); ++i) sum_sq += m->data()[i] * m->data()[i];
   REQUIRE(value == Approx(base + 0.01 / 4.0 * sum_sq).epsilon(1e-14));
   RequireClose(GU - GU0, (2 * 0.01 / 4.0) * OU, 1e-15);
-  CheckLossGradient(penalised, OU, OI, MakeBatch(4, 0));
+  RequireLossGradient(penalised, OU, OI, MakeBatch(4, 0));
 
   ds::WithOutputL2<ds::BprLoss<double>> bpr({.reg = 0.3});
-  CheckLossGradient(bpr, RandomMatrix(3, 4, 42), RandomMatrix(6, 4, 43), MakeBatch(3, 1));
+  RequireLossGradient(bpr, RandomMatrix(3, 4, 42), RandomMatrix(6, 4, 43), MakeBatch(3, 1));
   ds::WithOutputL2<ds::SampledSoftmaxLoss<double>> ssm({.reg = 0.1});
-  CheckLossGradient(ssm, RandomMatrix(3, 4, 44), RandomMatrix(3, 4, 45), MakeBatch(3, 0));
+  RequireLossGradient(ssm, RandomMatrix(3, 4, 44), RandomMatrix(3, 4, 45), MakeBatch(3, 0));
   REQUIRE_THROWS_WITH(ds::WithOutputL2<ds::LogLoss<double>>({.reg = -0.1}),
                       Catch::Contains("reg") && Catch::Contains("-0.1"));
 }

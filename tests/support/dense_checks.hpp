@@ -1,5 +1,5 @@
-// Shared by the stage tests (filters, losses): seeded random dense matrices and a closeness
-// check that reports the largest difference.
+// Shared by the stage tests (filters, losses): the public gradient checker's seeded random
+// matrices, and Catch2 assertions around it and around a closeness check.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -7,21 +7,12 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "directspec/core/rng.hpp"
 #include "directspec/core/types.hpp"
+#include "directspec/testing/gradient_check.hpp"
 
 namespace directspec::testing {
 
 using Mat = RowMatrix<double>;
-
-/// rows x cols entries uniform in [-scale, scale), reproducible from `seed`.
-inline Mat RandomMatrix(Index rows, Index cols, std::uint64_t seed, double scale = 1.0) {
-  auto engine = MakeStream(seed);
-  Mat m(rows, cols);
-  for (Index r = 0; r < rows; ++r)
-    for (Index c = 0; c < cols; ++c) m(r, c) = scale * (2.0 * UniformUnit(engine) - 1.0);
-  return m;
-}
 
 inline Mat Normalized(Mat m) {
   for (Index r = 0; r < m.rows(); ++r) m.row(r).normalize();
@@ -38,6 +29,14 @@ inline void RequireClose(const Mat& actual, const Mat& expected, double tol) {
   const double scale = std::max(1.0, MaxAbs(expected));
   INFO("max |difference| = " << MaxAbs(actual - expected) << ", scale = " << scale);
   REQUIRE(MaxAbs(actual - expected) <= tol * scale);
+}
+
+/// REQUIREs that a CheckGradient / CheckFilterGradient / CheckLossGradient result passed,
+/// printing where it is worst when it did not.
+template <class Check>
+void RequirePassed(const Check& check, double tol = 1e-7) {
+  INFO(check.Describe());
+  REQUIRE(check.Passed(tol));
 }
 
 }  // namespace directspec::testing
