@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "directspec/data.hpp"
 
 using namespace directspec;
+namespace ds = directspec;
 using Pairs = std::vector<std::pair<Id, Id>>;
 
 namespace {
@@ -157,4 +159,31 @@ TEST_CASE("Subsample of Gowalla: 10 %, 30 %, 100 %", "[data][split][shared]") {
     CHECK(s.Users() == 29858);
     CHECK(s.Items() == 40981);
   }
+}
+
+TEST_CASE("Interactions::Transposed: concurrent first calls build one shared transpose",
+          "[data][interactions]") {
+  std::vector<std::pair<ds::Id, ds::Id>> pairs;
+  for (ds::Id u = 0; u < 300; ++u)
+    for (ds::Id k = 0; k < 7; ++k) pairs.emplace_back(u, (u * 13 + k * 29) % 211);
+  const auto data = ds::Interactions::FromPairs(300, 211, pairs);
+  const auto copy = data;  // copies share the cache: both see the one built below
+  std::vector<ds::CsrView> seen(8);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < seen.size(); ++t)
+    threads.emplace_back([&, t] { seen[t] = (t % 2 ? copy : data).Transposed(); });
+  for (auto& thread : threads) thread.join();
+  for (const auto& view : seen) {
+    CHECK(view.offsets.data() == seen[0].offsets.data());  // one build, not eight
+    CHECK(view.columns.data() == seen[0].columns.data());
+  }
+  // And it is the transpose.
+  REQUIRE(seen[0].Rows() == 211);
+  std::int64_t entries = 0;
+  for (ds::Index i = 0; i < 211; ++i)
+    for (ds::Id u : seen[0].Row(i)) {
+      CHECK(data.Contains(u, static_cast<ds::Id>(i)));
+      ++entries;
+    }
+  CHECK(entries == data.Nnz());
 }

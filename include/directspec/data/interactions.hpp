@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -97,11 +98,12 @@ class Interactions {
   /// User -> items CSR.
   CsrView View() const { return {offsets_, columns_}; }
 
-  /// Item -> users CSR (sorted users per item), built on first use and cached. The first call is
-  /// not thread-safe: call it once before sharing an Interactions between threads.
+  /// Item -> users CSR (sorted users per item), built on first use and cached. Thread-safe:
+  /// concurrent first calls build it once (std::call_once) and all see the same view.
   CsrView Transposed() const {
-    if (!transpose_) transpose_ = std::make_shared<const Transpose>(BuildTranspose());
-    return {transpose_->offsets, transpose_->columns};
+    if (!transpose_) return {};  // a moved-from object
+    std::call_once(transpose_->built, [this] { transpose_->value = BuildTranspose(); });
+    return {transpose_->value.offsets, transpose_->value.columns};
   }
   Index ItemDegree(Index item) const { return Transposed().Degree(item); }
   std::span<const Id> UsersOf(Index item) const { return Transposed().Row(item); }
@@ -127,6 +129,10 @@ class Interactions {
     std::vector<std::int64_t> offsets;
     std::vector<Id> columns;
   };
+  struct TransposeCache {
+    std::once_flag built;
+    Transpose value;
+  };
 
   Transpose BuildTranspose() const {
     Transpose t;
@@ -147,8 +153,9 @@ class Interactions {
   Index duplicates_merged_ = 0;
   std::vector<std::int64_t> offsets_{0};
   std::vector<Id> columns_;
-  // Shared so copies of an Interactions stay cheap and the cache survives copying.
-  mutable std::shared_ptr<const Transpose> transpose_;
+  // Shared so copies of an Interactions stay cheap and the cache survives copying (the entries
+  // never change after construction, so copies may share it).
+  std::shared_ptr<TransposeCache> transpose_ = std::make_shared<TransposeCache>();
 };
 
 }  // namespace directspec

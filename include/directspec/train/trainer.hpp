@@ -233,7 +233,6 @@ class Trainer {
       throw std::logic_error(
           "Trainer::Train: the encoder has no tables (warm_start is set but the encoder was never "
           "initialised)");
-    train.Transposed();  // build the item -> users cache before any thread reads it
     sampler_.Reset(train, MakeStream(options_.seed, kSamplerSeedStream)());
     train_ = &train;
     stopped_ = false;
