@@ -1,4 +1,4 @@
-// Compile-fail fixture for tests/concepts_fail.cmake: a side filter without Backward handed to
+// Compile-fail fixture for tests/compile_fail.cmake: a side filter without Backward handed to
 // the Trainer must not compile, and the diagnostic must name the missing member. With
 // -DDIRECTSPEC_CONTROL the member is present and the file must compile (so the failure is
 // due to the missing member, not to a broken include path).

@@ -66,12 +66,20 @@ struct PolicyOptions<P> {
   using type = typename P::Options;
 };
 
+/// The filter the trainer owns, built from its Options (Options::user_filter / item_filter).
+/// A policy that declares an Options must take it: a silent default construction would drop
+/// the user's settings.
 template <class P, class O>
 P MakePolicy(const O& options) {
-  if constexpr (std::is_constructible_v<P, const O&>)
-    return P(options);
-  else
+  if constexpr (std::is_same_v<O, NoPolicyOptions>) {
     return P();
+  } else {
+    static_assert(std::is_constructible_v<P, const O&>,
+                  "Trainer: the filter declares a nested Options but has no constructor taking "
+                  "const Options&, so the trainer cannot pass Options::user_filter / item_filter "
+                  "to it; add `explicit Filter(const Options&)`");
+    return P(options);
+  }
 }
 
 /// Calls `hook` if the callback has it; a hook returning bool asks to stop with `true`.
