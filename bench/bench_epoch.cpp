@@ -11,9 +11,6 @@
 // Eigen) against the GEMM floor of docs/performance.md (0.64 s per CiteULike epoch, 3.1 s per
 // Gowalla epoch at 85 GFLOP/s) and the PyTorch peer. Counters: seconds per epoch (or per step),
 // steps/s and the achieved filter GFLOP/s (20 B^2 d FLOP per step).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <benchmark/benchmark.h>
 

@@ -6,9 +6,6 @@
 //
 //   ./bench_eval                         # summary table, then the Google Benchmark cases
 //   ./bench_eval --benchmark_filter=TopK --benchmark_min_time=0.5
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <benchmark/benchmark.h>
 

@@ -11,12 +11,6 @@
 // epoch whatever the learning rate, since the effective step is lr / ||x||^2), 31.8 of 32 with
 // DirectSpec+; Recall@20 0.338 with DirectSpec+, 0.113 without, 0.112 for popularity.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 #include <vector>
 

@@ -1,10 +1,5 @@
 // Evaluator: hand-worked fixtures for every metric in both modes, a randomized brute-force
 // comparison against a naive per-user sort, thread-count determinism, and the input checks.
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// double reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -3,9 +3,6 @@
 // Encoder() with InferenceEmbeddings(U, I) and Tables(), calls the hooks a callback defines and
 // stops when a hook returns true. Each epoch it sets the item table to a scripted value, so the
 // metric's path (and hence the best epoch) is known in advance.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,11 +1,6 @@
 // Tests of graph/: the normalised adjacency Â (against a dense computation on tiny graphs,
 // symmetry, zero-degree nodes) and the sparse products (against dense products, and bitwise
 // equal across thread counts).
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// double reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 #include <catch2/catch.hpp>
 

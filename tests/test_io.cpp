@@ -1,9 +1,6 @@
 // io/: model files (round trips, every single-byte corruption, truncation at every length, wrong
 // version / scalar type, hostile sizes, hostile file types, atomic writes that fail midway) and
 // .npy files. Crash and signal safety of the writers: test_io_atomic.cpp.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <sys/stat.h>
 #include <unistd.h>

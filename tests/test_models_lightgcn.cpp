@@ -3,12 +3,6 @@
 // weightings (zero-degree nodes and repeated ids in the batch), agreement of the two policies on
 // random batches, the neighbourhood gradient's support, the L2 penalty, and thread invariance.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// double reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -2,12 +2,6 @@
 // order), gathers, finite-difference gradients with repeated ids, the layer-0 L2 penalty, and
 // explicit tables.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// double reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -1,12 +1,6 @@
 // Optimizers: one step against hand computation, duplicate batch ids against dense updates on the
 // summed gradient, lazy Adam against dense Adam on rows touched every step, decay policies.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>

@@ -20,12 +20,6 @@
 // Every case here needs datasets/citeulike, which ships in the repository: without it they fail
 // and name the missing path.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>

@@ -1,8 +1,5 @@
 // Recommendation API against brute force: single-user and batched top-k with seen items, extra
 // exclusions and allowed lists; cosine similar items; the CSV export with raw ids.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <unistd.h>
 

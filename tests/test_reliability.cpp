@@ -6,11 +6,6 @@
 //    threads, as their headers document;
 // Regression tests for bugs found by the fuzz targets live in test_reliability_regressions.cpp.
 // Everything runs on small synthetic data and finishes in a few seconds.
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics (the
-// _mm512_undefined_pd of Eigen's reductions) under -march=native (GCC bug 105593, fixed in 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 #include <catch2/catch.hpp>
 

@@ -6,11 +6,6 @@
 //  - cut-offs and list lengths beyond the catalogue cost no memory;
 //  - the memory estimate: its structure, and against the measured peak RSS of real runs;
 //  - the available-memory parsers, the chance level of a random ranking and LearningSignals.
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics (the
-// _mm512_undefined_pd of Eigen's reductions) under -march=native (GCC bug 105593, fixed in 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 #include <catch2/catch.hpp>
 

@@ -1,9 +1,6 @@
 // Spectrum diagnostics (Gram-matrix singular values against JacobiSVD, effective rank on
 // rank-deficient and perfectly flat matrices, energy shares) and the SVG plots (well-formed XML
 // checked by a small parser below, one <path> per series, escaping, log axis ticks).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in AVX-512 intrinsics
-#endif
 
 #include <Eigen/QR>
 #include <Eigen/SVD>

@@ -2,12 +2,6 @@
 // loss (normalise -> filter -> shrink -> loss [+ layer-0 L2]), hook order and stopping, options,
 // determinism across seeds and thread counts, and allocation-free steps in steady state.
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 // Eigen allocations bypass operator new (aligned std::malloc), so the steady-state test counts
 // them through Eigen's own hook: with EIGEN_RUNTIME_NO_MALLOC, every heap allocation while
 // set_is_malloc_allowed(false) fails an eigen_assert, which here only counts.

@@ -1,12 +1,6 @@
 // Trainer callbacks (ProgressBar, LossLog, TimeLimit, DivergenceGuard) and the named
 // configurations (every alias and factory trains a few steps in float and double).
 
-// GCC 12 reports a false -Wmaybe-uninitialized inside its own AVX-512 intrinsics when Eigen's
-// reductions are inlined with -march=native (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
