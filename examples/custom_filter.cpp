@@ -16,7 +16,6 @@
 //   build/examples/custom_filter [epochs]      (default 10)
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <random>
@@ -24,6 +23,7 @@
 
 #include "directspec/directspec.hpp"
 #include "directspec/testing/gradient_check.hpp"
+#include "example_args.hpp"
 
 using namespace directspec;
 
@@ -147,8 +147,8 @@ void TrainAndReport(const char* name, const Dataset& data, Index epochs,
             << std::setw(8) << StackedSpectrum(U, I).effective_rank << "\n";
 }
 
-int main(int argc, char** argv) {
-  const Index epochs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 10;
+int Run(const examples::Arguments& args) {
+  const Index epochs = args.Positive(0, "EPOCHS", 10);
 
   // 1. Finite-difference check of the hand-written backward (p = 1, 2, 3; d < B and d > B).
   bool backward_ok = true;
@@ -177,4 +177,9 @@ int main(int argc, char** argv) {
   TrainAndReport<DirectSpecPlus<float>>("DirectSpec+ (library)", data, epochs,
                                         {.alpha = 1.0f, .tau = 3.0f});
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return examples::RunExample(argc, argv, "custom_filter",
+                              "usage: custom_filter [EPOCHS]   (default 10)", 1, Run);
 }

@@ -17,43 +17,26 @@
 #include <string>
 
 #include "directspec/directspec.hpp"
+#include "example_args.hpp"
 
 using namespace directspec;
 
 namespace {
 
-// Parses a positive epoch count; throws naming the offending text.
-Index ParseEpochs(const std::string& text) {
-  std::size_t used = 0;
-  long value = 0;
-  try {
-    value = std::stol(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || value < 1)
-    throw std::invalid_argument("epochs must be a positive integer, got '" + text + "'");
-  return static_cast<Index>(value);
-}
-
-int Run(int argc, char** argv) {
-  if (argc > 3 ||
-      (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h"))) {
-    std::cout << "usage: lightgcn_directspec [DATA_DIR [EPOCHS]]   (no DATA_DIR: synthetic data)\n";
-    return argc > 3 ? 2 : 0;
-  }
-
+int Run(const examples::Arguments& args) {
   // Recipe: the published CiteULike numbers (lr 180, α 1, τ0/τ1 2.5/3, s 0.03, output L2 0.01).
-  const bool synthetic = argc < 2;
+  const bool synthetic = !args.Has(0);
   RecipeSettings recipe =
       ReferenceRecipe(ReferenceDataset::kCiteULike, ReferenceModel::kAdaptiveLightGCN);
   recipe.epochs = synthetic ? 10 : 20;  // the paper runs 390; a short demo run here
-  if (argc > 2) recipe.epochs = ParseEpochs(argv[2]);
-  if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_EPOCHS")) recipe.epochs = ParseEpochs(env);
+  recipe.epochs = args.Positive(1, "EPOCHS", recipe.epochs);
+  if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_EPOCHS"))
+    recipe.epochs = examples::Arguments::ParsePositive(env, "DIRECTSPEC_EXAMPLE_EPOCHS");
   recipe.seed = 1;
 
   // Data: a folder with train.csv / test.csv, or the synthetic clusters when none is given.
-  const Dataset data = synthetic ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(argv[1]);
+  const Dataset data =
+      synthetic ? MakeSyntheticDataset(SyntheticOptions{}) : LoadDataset(args.Text(0, ""));
   PrintBuildInfo();
   std::cout << (synthetic ? "synthetic data: " : "") << data.report.Summary() << "\n";
   auto trainer = MakeAdaptiveDirectSpecPlusLightGCN<float>(recipe);
@@ -94,10 +77,8 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "lightgcn_directspec: error: " << e.what() << "\n";
-    return 1;
-  }
+  return examples::RunExample(
+      argc, argv, "lightgcn_directspec",
+      "usage: lightgcn_directspec [DATA_DIR [EPOCHS]]   (no DATA_DIR: synthetic data, 10 epochs)",
+      2, Run);
 }

@@ -3,15 +3,14 @@
 // prints the effective rank of the embeddings and recommends items for one user.
 //
 //   build/examples/quickstart [epochs]        (default 10 epochs, a few seconds)
-#include <algorithm>
-#include <cstdlib>
 #include <iostream>
 
 #include "directspec/directspec.hpp"
+#include "example_args.hpp"
 
 using namespace directspec;
 
-int main(int argc, char** argv) {
+int Run(const examples::Arguments& args) {
   // Data: 2,000 users x 1,500 items with planted clusters, already split into train and test.
   const Dataset data = MakeSyntheticDataset(SyntheticOptions{});
 
@@ -19,7 +18,7 @@ int main(int argc, char** argv) {
   using DirectSpecPlusTrainer = Trainer<MF<float>, DirectSpecPlus<float>, LogLoss<float>,
                                         UserThenPositive<>, Sgd<float, ExponentialDecay>>;
   DirectSpecPlusTrainer::Options options;
-  options.epochs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 10;
+  options.epochs = args.Positive(0, "EPOCHS", 10);
   options.user_filter = options.item_filter = {.alpha = 1, .tau = 3};  // DirectSpec+ α, τ
   // NormShrink stays off: the reference's s = 0.03 keeps the loss near log 2 for many epochs.
   DirectSpecPlusTrainer trainer(options, MF<float>({.dim = 32}), LogLoss<float>(),
@@ -47,4 +46,10 @@ int main(int argc, char** argv) {
   for (const auto& r : Recommend(U, I, data.train, /*user=*/0, /*k=*/5))
     std::cout << "  item " << r.item << " (" << r.score << ")";
   std::cout << "\n";
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  return examples::RunExample(argc, argv, "quickstart", "usage: quickstart [EPOCHS]   (default 10)",
+                              1, Run);
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "directspec/directspec.hpp"
+#include "example_args.hpp"
 
 using namespace directspec;
 
@@ -67,32 +68,20 @@ double MillisecondsPerStep(const Interactions& train, Index steps, int threads,
   return 1e3 * (clock.end - clock.start) / static_cast<double>(clock.timed_steps);
 }
 
-Index PositiveArgument(const char* text, const char* what) {
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || v < 1)
-    throw std::invalid_argument(std::string(what) + " must be a positive integer, got '" + text +
-                                "'");
-  return static_cast<Index>(v);
-}
-
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-int Run(int argc, char** argv) {
-  const std::string source = argc > 1 ? argv[1] : "synthetic";
-  if (source == "--help" || source == "-h" || argc > 5) {
-    std::cout << "usage: regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS [THREADS]]]]\n";
-    return argc > 5 ? 2 : 0;
-  }
-  Index steps = argc > 2 ? PositiveArgument(argv[2], "STEPS") : 60;
-  const Index repeats = argc > 3 ? PositiveArgument(argv[3], "REPEATS") : 3;
-  const int threads = argc > 4 ? static_cast<int>(PositiveArgument(argv[4], "THREADS")) : 1;
+int Run(const examples::Arguments& args) {
+  PrintBuildInfo();
+  const std::string source = args.Text(0, "synthetic");
+  Index steps = args.Positive(1, "STEPS", 60);
+  const Index repeats = args.Positive(2, "REPEATS", 3);
+  const int threads = static_cast<int>(args.Positive(3, "THREADS", 1));
   if (const char* env = std::getenv("DIRECTSPEC_EXAMPLE_STEPS"))
-    steps = PositiveArgument(env, "DIRECTSPEC_EXAMPLE_STEPS");
+    steps = examples::Arguments::ParsePositive(env, "DIRECTSPEC_EXAMPLE_STEPS");
 
   // Data: only the train interactions matter here (sampling and the adaptive filter's adjacency).
   const Dataset data =
@@ -137,11 +126,7 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    PrintBuildInfo();
-    return Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "regularizer_cost: error: " << e.what() << "\n";
-    return 1;
-  }
+  return examples::RunExample(
+      argc, argv, "regularizer_cost",
+      "usage: regularizer_cost [DATA_DIR|synthetic [STEPS [REPEATS [THREADS]]]]", 4, Run);
 }

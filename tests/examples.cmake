@@ -63,9 +63,17 @@ directspec_example_test(NAME examples:lightgcn_directspec:missing_folder EXIT 1
   REGEX "lightgcn_directspec: error: .*no-such-dataset-folder.*not a directory"
   COMMAND $<TARGET_FILE:lightgcn_directspec> ${_ex_missing})
 
-directspec_example_test(NAME examples:lightgcn_directspec:bad_epochs EXIT 1
-  REGEX "epochs must be a positive integer, got 'two'"
+directspec_example_test(NAME examples:lightgcn_directspec:bad_epochs EXIT 2
+  REGEX "lightgcn_directspec: EPOCHS must be a positive integer, got 'two'.*usage: lightgcn_directspec"
   COMMAND $<TARGET_FILE:lightgcn_directspec> ${_ex_datasets}/lastfm two)
+
+directspec_example_test(NAME examples:quickstart:bad_epochs EXIT 2
+  REGEX "quickstart: EPOCHS must be a positive integer, got '0'.*usage: quickstart"
+  COMMAND $<TARGET_FILE:quickstart> 0)
+
+directspec_example_test(NAME examples:custom_filter:too_many_arguments EXIT 2
+  REGEX "custom_filter: too many arguments \\(2, at most 1\\).*usage: custom_filter"
+  COMMAND $<TARGET_FILE:custom_filter> 2 3)
 
 directspec_example_test(NAME examples:custom_filter EXIT 0
   REGEX "backward vs central differences, p 3, B 3, d 6: max error [0-9.]+e-[0-9]+ \\(relative.*none \\(collapses\\).*spectral power p = 2 +0\\.[0-9]+ +0\\.[0-9]+"
@@ -79,8 +87,8 @@ directspec_example_test(NAME examples:regularizer_cost:two_threads EXIT 0
   REGEX "2 threads \\(sides in parallel\\).*AdaptiveDirectSpecPlus +[0-9.]+ +[0-9.]+ +[0-9.]+x"
   COMMAND $<TARGET_FILE:regularizer_cost> synthetic 10 1 2)
 
-directspec_example_test(NAME examples:regularizer_cost:bad_steps EXIT 1
-  REGEX "regularizer_cost: error: STEPS must be a positive integer, got 'abc'"
+directspec_example_test(NAME examples:regularizer_cost:bad_steps EXIT 2
+  REGEX "regularizer_cost: STEPS must be a positive integer, got 'abc'.*usage: regularizer_cost"
   COMMAND $<TARGET_FILE:regularizer_cost> synthetic abc)
 
 # -------------------------------------------------------------------------- CLI: usage and errors
