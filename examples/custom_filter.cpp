@@ -28,7 +28,7 @@
 using namespace directspec;
 
 // -------------------------------------------------------------------------- the user's filter
-/// Spectral power filter. Satisfies FilterPolicy (core/concepts.hpp): Scalar, Forward, Backward.
+/// Spectral power filter. Satisfies FilterPolicy (train/concepts.hpp): Scalar, Forward, Backward.
 /// Workspaces are members, so steady-state steps do not allocate; Backward refers to the last
 /// Forward (the Trainer guarantees this order).
 template <class S>

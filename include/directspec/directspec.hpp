@@ -5,7 +5,7 @@
 #include "directspec/core/batch.hpp"
 #include "directspec/core/build_info.hpp"
 #include "directspec/core/first_exception.hpp"
-#include "directspec/core/concepts.hpp"
+#include "directspec/train/concepts.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"

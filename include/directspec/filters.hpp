@@ -9,6 +9,6 @@
 #include "directspec/filters/filter_context.hpp"
 #include "directspec/filters/no_filter.hpp"
 #include "directspec/filters/norm_shrink.hpp"
-#include "directspec/filters/option_check.hpp"
+#include "directspec/core/argument_check.hpp"
 #include "directspec/filters/row_normalizer.hpp"
 #include "directspec/filters/shared_neighbours.hpp"

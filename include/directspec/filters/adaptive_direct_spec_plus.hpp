@@ -15,10 +15,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/filters/direct_spec_plus.hpp"
 #include "directspec/filters/filter_context.hpp"
-#include "directspec/filters/option_check.hpp"
 #include "directspec/filters/shared_neighbours.hpp"
 
 namespace directspec {
@@ -40,12 +40,12 @@ class AdaptiveDirectSpecPlus {
 
   AdaptiveDirectSpecPlus() = default;
   explicit AdaptiveDirectSpecPlus(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.alpha), "AdaptiveDirectSpecPlus::Options::alpha",
-                            options_.alpha, "must be finite");
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.tau0), "AdaptiveDirectSpecPlus::Options::tau0",
-                            options_.tau0, "must be finite");
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.tau1), "AdaptiveDirectSpecPlus::Options::tau1",
-                            options_.tau1, "must be finite");
+    CheckOption(std::isfinite(options_.alpha), "AdaptiveDirectSpecPlus", "alpha", options_.alpha,
+                "must be finite");
+    CheckOption(std::isfinite(options_.tau0), "AdaptiveDirectSpecPlus", "tau0", options_.tau0,
+                "must be finite");
+    CheckOption(std::isfinite(options_.tau1), "AdaptiveDirectSpecPlus", "tau1", options_.tau1,
+                "must be finite");
   }
 
   /// ctx.ids must have one id per row of Xhat, each a row of ctx.neighbours.

@@ -10,9 +10,9 @@
 
 #include <cmath>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/filters/filter_context.hpp"
-#include "directspec/filters/option_check.hpp"
 
 namespace directspec {
 
@@ -31,8 +31,8 @@ class DirectSpec {
 
   DirectSpec() = default;
   explicit DirectSpec(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.alpha), "DirectSpec::Options::alpha",
-                            options_.alpha, "must be finite");
+    CheckOption(std::isfinite(options_.alpha), "DirectSpec", "alpha", options_.alpha,
+                "must be finite");
   }
 
   /// Y may be the same object as Xhat.

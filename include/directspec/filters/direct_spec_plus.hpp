@@ -17,9 +17,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/filters/filter_context.hpp"
-#include "directspec/filters/option_check.hpp"
 #include "directspec/filters/shared_neighbours.hpp"
 
 namespace directspec {
@@ -172,10 +172,10 @@ class DirectSpecPlus {
 
   DirectSpecPlus() = default;
   explicit DirectSpecPlus(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.alpha), "DirectSpecPlus::Options::alpha",
-                            options_.alpha, "must be finite");
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.tau), "DirectSpecPlus::Options::tau",
-                            options_.tau, "must be finite");
+    CheckOption(std::isfinite(options_.alpha), "DirectSpecPlus", "alpha", options_.alpha,
+                "must be finite");
+    CheckOption(std::isfinite(options_.tau), "DirectSpecPlus", "tau", options_.tau,
+                "must be finite");
   }
 
   void Forward(const RowMatrix<S>& Xhat, const FilterContext& /*ctx*/, RowMatrix<S>& Y) {

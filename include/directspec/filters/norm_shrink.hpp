@@ -5,8 +5,8 @@
 
 #include <cmath>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/filters/option_check.hpp"
 
 namespace directspec {
 
@@ -26,8 +26,8 @@ class NormShrink {
 
   NormShrink() = default;
   explicit NormShrink(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(options_.s >= S(0) && std::isfinite(options_.s),
-                            "NormShrink::Options::s", options_.s, "must be finite and >= 0");
+    CheckOption(options_.s >= S(0) && std::isfinite(options_.s), "NormShrink", "s", options_.s,
+                "must be finite and >= 0");
   }
 
   bool Enabled() const { return options_.s > S(0); }

@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/filters/option_check.hpp"
 
 namespace directspec {
 
@@ -32,9 +32,8 @@ class RowNormalizer {
 
   RowNormalizer() = default;
   explicit RowNormalizer(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(options_.epsilon > S(0) && std::isfinite(options_.epsilon),
-                            "RowNormalizer::Options::epsilon", options_.epsilon,
-                            "must be finite and > 0");
+    CheckOption(options_.epsilon > S(0) && std::isfinite(options_.epsilon), "RowNormalizer",
+                "epsilon", options_.epsilon, "must be finite and > 0");
   }
 
   /// Xhat may be the same object as X.

@@ -44,10 +44,9 @@ class SharedNeighbours {
     for (Index a = 0; a < rows_; ++a) {
       const Id id = ids[static_cast<std::size_t>(a)];
       if (id < 0 || id >= neighbours.Rows())
-        throw std::out_of_range(std::string(__FILE__) + ":" + std::to_string(__LINE__) +
-                                ": SharedNeighbours: batch row " + std::to_string(a) + " has id " +
-                                std::to_string(id) + " outside [0, " +
-                                std::to_string(neighbours.Rows()) + ")");
+        throw std::out_of_range("SharedNeighbours: batch row " + std::to_string(a) + " has id " +
+                                std::to_string(id) + " (must lie in [0, " +
+                                std::to_string(neighbours.Rows()) + "), the adjacency's rows)");
       entries += static_cast<std::size_t>(neighbours.Degree(id));
     }
     if (touched_.size() < entries) {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/batch.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/losses/log_sigmoid.hpp"
@@ -36,10 +37,8 @@ class BprLoss {
              RowMatrix<S>& GI) {
     const Index B = OU.rows();
     const Index k = batch.negatives_per_positive;
-    if (k <= 0)
-      throw std::invalid_argument(
-          std::string(__FILE__) + ":" + std::to_string(__LINE__) +
-          ": BprLoss needs negatives, batch.negatives_per_positive = " + std::to_string(k));
+    CheckOption(k > 0, "BprLoss", "batch.negatives_per_positive", k,
+                "must be >= 1: BPR compares each positive with sampled negatives");
     eigen_assert(OI.rows() == B * (1 + k) && OI.cols() == OU.cols());
     GU.setZero(B, OU.cols());
     GI.setZero(OI.rows(), OI.cols());

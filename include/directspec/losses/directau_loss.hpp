@@ -13,9 +13,9 @@
 #include <cmath>
 #include <limits>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/batch.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/filters/option_check.hpp"
 
 namespace directspec {
 
@@ -34,10 +34,10 @@ class DirectAuLoss {
 
   DirectAuLoss() = default;
   explicit DirectAuLoss(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(std::isfinite(options_.gamma), "DirectAuLoss::Options::gamma",
-                            options_.gamma, "must be finite");
-    DIRECTSPEC_CHECK_OPTION(options_.t > S(0) && std::isfinite(options_.t),
-                            "DirectAuLoss::Options::t", options_.t, "must be finite and > 0");
+    CheckOption(std::isfinite(options_.gamma), "DirectAuLoss", "gamma", options_.gamma,
+                "must be finite");
+    CheckOption(options_.t > S(0) && std::isfinite(options_.t), "DirectAuLoss", "t", options_.t,
+                "must be finite and > 0");
   }
 
   /// Outputs must not alias inputs.

@@ -11,9 +11,9 @@
 #include <cmath>
 #include <utility>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/batch.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/filters/option_check.hpp"
 
 namespace directspec {
 
@@ -33,8 +33,8 @@ class WithOutputL2 {
   WithOutputL2() = default;
   explicit WithOutputL2(const Options& options, Loss inner = Loss())
       : options_(options), inner_(std::move(inner)) {
-    DIRECTSPEC_CHECK_OPTION(options_.reg >= S(0) && std::isfinite(options_.reg),
-                            "WithOutputL2::Options::reg", options_.reg, "must be finite and >= 0");
+    CheckOption(options_.reg >= S(0) && std::isfinite(options_.reg), "WithOutputL2", "reg",
+                options_.reg, "must be finite and >= 0");
   }
 
   S Evaluate(const RowMatrix<S>& OU, const RowMatrix<S>& OI, const Batch& batch, RowMatrix<S>& GU,

@@ -12,9 +12,9 @@
 
 #include <cmath>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/batch.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/filters/option_check.hpp"
 #include "directspec/filters/row_normalizer.hpp"
 
 namespace directspec {
@@ -33,9 +33,9 @@ class SampledSoftmaxLoss {
 
   SampledSoftmaxLoss() = default;
   explicit SampledSoftmaxLoss(const Options& options) : options_(options) {
-    DIRECTSPEC_CHECK_OPTION(options_.temperature > S(0) && std::isfinite(options_.temperature),
-                            "SampledSoftmaxLoss::Options::temperature", options_.temperature,
-                            "must be finite and > 0");
+    CheckOption(options_.temperature > S(0) && std::isfinite(options_.temperature),
+                "SampledSoftmaxLoss", "temperature", options_.temperature,
+                "must be finite and > 0");
   }
 
   /// Outputs must not alias inputs.

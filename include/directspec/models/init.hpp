@@ -1,5 +1,5 @@
-// Encoder initialisation and option checks shared by the encoders (MF, LightGCN): seeded
-// Xavier-uniform tables whose every value can be replicated outside C++ from the seed.
+// Encoder initialisation shared by the encoders (MF, LightGCN): seeded Xavier-uniform tables
+// whose every value can be replicated outside C++ from the seed.
 #pragma once
 
 #include <cmath>
@@ -34,20 +34,4 @@ void XavierUniform(RowMatrix<S>& table, Index rows, Index d, std::mt19937_64& en
     out[k] = static_cast<S>(a * (2.0 * UniformUnit(engine) - 1.0));
 }
 
-namespace detail {
-
-/// Encoder options and explicit tables come from user code: bad values throw
-/// std::invalid_argument naming the source position, the option and the value.
-[[noreturn]] inline void ThrowEncoderError(const char* file, int line, const std::string& what) {
-  std::ostringstream message;
-  message << file << ":" << line << ": " << what;
-  throw std::invalid_argument(message.str());
-}
-
-}  // namespace detail
 }  // namespace directspec
-
-#define DIRECTSPEC_ENCODER_CHECK(condition, message)                                        \
-  do {                                                                                      \
-    if (!(condition)) ::directspec::detail::ThrowEncoderError(__FILE__, __LINE__, message); \
-  } while (0)

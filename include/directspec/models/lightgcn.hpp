@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
@@ -52,11 +53,8 @@ class LightGCN {
   static constexpr const char* kName = "lightgcn";
 
   explicit LightGCN(Options options = {}) : options_(options) {
-    DIRECTSPEC_ENCODER_CHECK(options_.dim > 0, "invalid option LightGCNOptions::dim = " +
-                                                   std::to_string(options_.dim) + " (must be > 0)");
-    DIRECTSPEC_ENCODER_CHECK(options_.layers >= 0, "invalid option LightGCNOptions::layers = " +
-                                                       std::to_string(options_.layers) +
-                                                       " (must be >= 0)");
+    CheckOption(options_.dim > 0, "LightGCN", "dim", options_.dim, "must be > 0");
+    CheckOption(options_.layers >= 0, "LightGCN", "layers", options_.layers, "must be >= 0");
     const auto count = static_cast<std::size_t>(options_.layers) + 1;
     const S w = options_.layer_weights == LayerWeights::kSum ? S(1) : S(1) / static_cast<S>(count);
     weights_.assign(count, w);
@@ -75,11 +73,12 @@ class LightGCN {
   /// Replaces the table (e.g. initial values from another run). Call after Initialize (which
   /// builds the graph); the table needs n + m rows. Dim() becomes its column count.
   void SetTable(RowMatrix<S> table) {
-    DIRECTSPEC_ENCODER_CHECK(table.rows() == graph_.Nodes() && table.cols() > 0,
-                             "LightGCN::SetTable: table is " + std::to_string(table.rows()) +
-                                 " x " + std::to_string(table.cols()) + ", need " +
-                                 std::to_string(graph_.Nodes()) +
-                                 " (users + items) rows and > 0 columns; call Initialize first");
+    if (table.rows() != graph_.Nodes() || table.cols() <= 0)
+      ThrowInvalidArgument("LightGCN::SetTable",
+                           "table is " + std::to_string(table.rows()) + " x " +
+                               std::to_string(table.cols()) + " (must have " +
+                               std::to_string(graph_.Nodes()) +
+                               " rows, users + items, and > 0 columns; call Initialize first)");
     table_ = std::move(table);
     options_.dim = table_.cols();
   }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
@@ -41,8 +42,7 @@ class MF {
   static constexpr const char* kName = "mf";
 
   explicit MF(Options options = {}) : options_(options) {
-    DIRECTSPEC_ENCODER_CHECK(options_.dim > 0, "invalid option MFOptions::dim = " +
-                                                   std::to_string(options_.dim) + " (must be > 0)");
+    CheckOption(options_.dim > 0, "MF", "dim", options_.dim, "must be > 0");
   }
 
   const Options& GetOptions() const { return options_; }
@@ -58,10 +58,11 @@ class MF {
   /// Replaces both tables (e.g. to reproduce a run from given initial tables). Their column
   /// counts must agree; Dim() becomes that count.
   void SetTables(RowMatrix<S> users, RowMatrix<S> items) {
-    DIRECTSPEC_ENCODER_CHECK(users.cols() == items.cols() && users.cols() > 0,
-                             "MF::SetTables: user table has " + std::to_string(users.cols()) +
-                                 " columns, item table " + std::to_string(items.cols()) +
-                                 " (need the same positive count)");
+    if (users.cols() != items.cols() || users.cols() <= 0)
+      ThrowInvalidArgument("MF::SetTables", "user table has " + std::to_string(users.cols()) +
+                                                " columns, item table " +
+                                                std::to_string(items.cols()) +
+                                                " (must be the same count, > 0)");
     users_ = std::move(users);
     items_ = std::move(items);
     options_.dim = users_.cols();

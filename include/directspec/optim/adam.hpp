@@ -18,10 +18,11 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/optim/decay.hpp"
-#include "directspec/optim/sgd.hpp"
+#include "directspec/optim/update_checks.hpp"
 
 namespace directspec {
 
@@ -46,16 +47,12 @@ class Adam {
   explicit Adam(Options options, Decay decay = {})
       : options_(options), rate_(options.learning_rate), decay_(std::move(decay)) {
     detail::CheckLearningRate<S>("Adam", options_.learning_rate);
-    auto check_beta = [](const char* name, double b) {
-      if (!(b >= 0 && b < 1))
-        throw std::invalid_argument(std::string("Adam: ") + name + " must lie in [0, 1), got " +
-                                    std::to_string(b));
-    };
-    check_beta("beta1", options_.beta1);
-    check_beta("beta2", options_.beta2);
-    if (!(options_.epsilon > 0))
-      throw std::invalid_argument("Adam: epsilon must be > 0, got " +
-                                  std::to_string(options_.epsilon));
+    CheckOption(options_.beta1 >= 0 && options_.beta1 < 1, "Adam", "beta1", options_.beta1,
+                "must lie in [0, 1)");
+    CheckOption(options_.beta2 >= 0 && options_.beta2 < 1, "Adam", "beta2", options_.beta2,
+                "must lie in [0, 1)");
+    CheckOption(options_.epsilon > 0 && std::isfinite(options_.epsilon), "Adam", "epsilon",
+                options_.epsilon, "must be finite and > 0");
   }
 
   void Update(const std::vector<RowMatrix<S>*>& tables, const std::vector<RowGradient<S>>& grads) {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
 
 namespace directspec {
@@ -31,9 +32,8 @@ struct ExponentialDecay {
   double factor = 0.9995;
 
   double Next(double current, double /*initial*/, Index /*finished_epoch*/) const {
-    if (!(factor > 0) || !std::isfinite(factor))
-      throw std::invalid_argument("ExponentialDecay: factor must be finite and > 0, got " +
-                                  std::to_string(factor));
+    CheckOption(factor > 0 && std::isfinite(factor), "ExponentialDecay", "factor", factor,
+                "must be finite and > 0");
     return current * factor;
   }
 };
@@ -47,11 +47,9 @@ struct StepDecay {
   double factor = 0.1;
 
   double Next(double /*current*/, double initial, Index finished_epoch) const {
-    if (every <= 0)
-      throw std::invalid_argument("StepDecay: every must be >= 1, got " + std::to_string(every));
-    if (!(factor > 0) || !std::isfinite(factor))
-      throw std::invalid_argument("StepDecay: factor must be finite and > 0, got " +
-                                  std::to_string(factor));
+    CheckOption(every >= 1, "StepDecay", "every", every, "must be >= 1");
+    CheckOption(factor > 0 && std::isfinite(factor), "StepDecay", "factor", factor,
+                "must be finite and > 0");
     return initial * std::pow(factor, static_cast<double>(finished_epoch / every));
   }
 };

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,40 +13,9 @@
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/optim/decay.hpp"
+#include "directspec/optim/update_checks.hpp"
 
 namespace directspec {
-
-namespace detail {
-
-/// The rate must be finite and positive both as given and in the table's scalar type: a float
-/// table would step by inf for 1e300 and by 0 for 1e-50.
-template <class S = double>
-void CheckLearningRate(const char* who, double rate) {
-  const S as_scalar = static_cast<S>(rate);
-  if (!(rate > 0) || !std::isfinite(rate) || !(as_scalar > S(0)) || !std::isfinite(as_scalar)) {
-    std::ostringstream m;
-    m << who << ": learning rate must be finite and > 0 in the table's scalar type, got " << rate;
-    throw std::invalid_argument(m.str());
-  }
-}
-
-template <class S>
-void CheckShapes(const char* who, const std::vector<RowMatrix<S>*>& tables,
-                 const std::vector<RowGradient<S>>& grads) {
-  if (tables.size() != grads.size())
-    throw std::invalid_argument(std::string(who) + ": " + std::to_string(tables.size()) +
-                                " tables but " + std::to_string(grads.size()) + " gradients");
-  for (std::size_t t = 0; t < tables.size(); ++t)
-    if (grads[t].Size() > 0 &&
-        (grads[t].values.rows() != grads[t].Size() || grads[t].values.cols() != tables[t]->cols()))
-      throw std::invalid_argument(std::string(who) + ": gradient " + std::to_string(t) + " is " +
-                                  std::to_string(grads[t].values.rows()) + " x " +
-                                  std::to_string(grads[t].values.cols()) + " for " +
-                                  std::to_string(grads[t].Size()) + " rows of a table with " +
-                                  std::to_string(tables[t]->cols()) + " columns");
-}
-
-}  // namespace detail
 
 /// Plain SGD on touched rows with a learning-rate decay policy.
 ///

@@ -4,7 +4,7 @@
 //
 // for a given set of policies: an encoder (models/), a side filter instantiated once per side
 // (filters/), a loss (losses/), a sampler (samplers/) and an optimizer (optim/). Each policy is
-// checked against its concept (core/concepts.hpp) so a missing member is named at compile time.
+// checked against its concept (train/concepts.hpp) so a missing member is named at compile time.
 // Named configurations of the paper live in train/configurations.hpp; callbacks in
 // train/callbacks.hpp.
 //
@@ -35,7 +35,7 @@
 #endif
 
 #include "directspec/core/batch.hpp"
-#include "directspec/core/concepts.hpp"
+#include "directspec/train/concepts.hpp"
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
