@@ -219,8 +219,10 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
   if (out.train.empty())
     throw DataError(log.source, 0, "",
                     "the split " + spec.Describe() +
-                        " with a validation fraction of " +
-                        log_filter_detail::Number(valid_fraction) + " leaves the train set empty");
+                        (valid_fraction > 0 ? " with a validation fraction of " +
+                                                  log_filter_detail::Number(valid_fraction)
+                                            : std::string()) +
+                        " leaves the train set empty");
   if (valid_fraction > 0 && out.valid.empty())
     throw DataError(log.source, 0, "",
                     "a validation fraction of " + log_filter_detail::Number(valid_fraction) +
