@@ -2,8 +2,8 @@
 // enable it, while plain input still reads. This file undefines DIRECTSPEC_WITH_ZLIB before the
 // headers, so the check runs in every build (each test file is its own program).
 #undef DIRECTSPEC_WITH_ZLIB
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>

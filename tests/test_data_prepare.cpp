@@ -81,7 +81,8 @@ TEST_CASE("KeepMinRating: rows, users and items removed", "[data][prepare]") {
   const FilterReport f = KeepMinRating(log, 4);
   CheckCounts(f, 3, 1, 2, 6, 3, 2);
   CHECK(Lines(log.rows) == std::set<std::int64_t>{2, 3, 6, 7, 9, 10});
-  CHECK(f.Line() == "min-rating 4: removed 3 rows, 1 users, 2 items; left 6 rows, 3 users, 2 items");
+  CHECK(f.Line() ==
+        "min-rating 4: removed 3 rows, 1 users, 2 items; left 6 rows, 3 users, 2 items");
 
   RawLog none = Log(kFilterLog);
   CHECK_THROWS_WITH(KeepMinRating(none, 6),
@@ -154,7 +155,8 @@ TEST_CASE("KCore equals a one-row-at-a-time peeling on random logs", "[data][pre
               std::to_string(UniformIndex(engine, 30)) + "\n";
     RawLog log = Log(text, "user=u,item=i");
     ResolveDuplicates(log, DuplicatePolicy::Merge);
-    const Index min_user = 2 + static_cast<Index>(seed % 4), min_item = 2 + static_cast<Index>(seed % 3);
+    const Index min_user = 2 + static_cast<Index>(seed % 4),
+                min_item = 2 + static_cast<Index>(seed % 3);
 
     // Reference: remove any one row that violates a threshold, recount, repeat.
     std::vector<LogRow> ref = log.rows;
@@ -210,7 +212,8 @@ TEST_CASE("SplitLog temporal: the latest rows of each user, every test time >= e
   }
 }
 
-TEST_CASE("SplitLog: equal times are ordered by line, deterministically", "[data][prepare][split]") {
+TEST_CASE("SplitLog: equal times are ordered by line, deterministically",
+          "[data][prepare][split]") {
   // Four rows at the same second: the later lines are the later rows.
   const RawLog log = Log("u,i,r,t\na,w,5,7\na,x,5,7\na,y,5,7\na,z,5,7\na,v,5,3\n");
   const LogPartition p = SplitLog(log, ParseLogSplitSpec("temporal:0.4"), 0, 0);
@@ -247,8 +250,9 @@ TEST_CASE("SplitLog leave-last and global-time", "[data][prepare][split]") {
   CHECK(valid_min >= train_max);
   CHECK(ParseLogSplitSpec("global-time:2021-06-01").time == 1622505600.0);
 
-  CHECK_THROWS_WITH(SplitLog(log, ParseLogSplitSpec("global-time:1000"), 0, 0),
-                    Catch::Contains("leaves the test set empty (no row has a time at or after 1000)"));
+  CHECK_THROWS_WITH(
+      SplitLog(log, ParseLogSplitSpec("global-time:1000"), 0, 0),
+      Catch::Contains("leaves the test set empty (no row has a time at or after 1000)"));
   CHECK_THROWS_WITH(SplitLog(log, ParseLogSplitSpec("global-time:0"), 0, 0),
                     Catch::Contains("leaves the train set empty"));
 }

@@ -1,8 +1,8 @@
 // The raw-log reader: columns by name and by position, every delimiter, quoted CSV fields, ISO
 // times, gzip input (with zlib), and a clear DataError (file, line, value) for each kind of bad
 // input.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -64,8 +64,8 @@ TEST_CASE("ParseRawLog: columns by header name, quoted fields, string ids", "[da
       "bob,\"Say \"\"hi\"\"\",m2,3,200\r\n"
       "\r\n"
       "alice,Up,m2,5,150\r\n";
-  const RawLog log =
-      ParseRawLog(text, "log.csv", Columns("user=userId,item=movieId,rating=rating,time=timestamp"));
+  const RawLog log = ParseRawLog(text, "log.csv",
+                                 Columns("user=userId,item=movieId,rating=rating,time=timestamp"));
   CHECK(log.header);
   CHECK(log.delimiter == ",");
   CHECK(log.has_rating);
@@ -86,17 +86,15 @@ TEST_CASE("ParseRawLog: columns by header name, quoted fields, string ids", "[da
 
 TEST_CASE("ParseRawLog: delimiters and header detection with positions", "[data][rawlog]") {
   // MovieLens ratings.dat: '::', no header.
-  const RawLog ml =
-      ParseRawLog("1::1193::5::978300760\n1::661::3::978302109\n", "ratings.dat",
-                  Columns("user=0,item=1,rating=2,time=3"));
+  const RawLog ml = ParseRawLog("1::1193::5::978300760\n1::661::3::978302109\n", "ratings.dat",
+                                Columns("user=0,item=1,rating=2,time=3"));
   CHECK(ml.delimiter == "::");
   CHECK_FALSE(ml.header);
   REQUIRE(ml.rows.size() == 2);
   CHECK(ml.rows[1].time == 978302109.0);
   CHECK(ml.ids.items.Raw(ml.rows[1].item) == "661");
   // TSV with a header found by its non-numeric rating field.
-  const RawLog tsv =
-      ParseRawLog("u\ti\tr\nx\ty\t2\n", "f.tsv", Columns("user=0,item=1,rating=2"));
+  const RawLog tsv = ParseRawLog("u\ti\tr\nx\ty\t2\n", "f.tsv", Columns("user=0,item=1,rating=2"));
   CHECK(tsv.delimiter == "\t");
   CHECK(tsv.header);
   CHECK(tsv.rows.size() == 1);
@@ -160,8 +158,9 @@ TEST_CASE("ParseRawLog: bad input names file, line and value", "[data][rawlog]")
     CHECK(ErrorOf(header + "a,b,4,2021-01-01T10:00+02:00\n", all).Line() == 2);
   }
   SECTION("too few fields, empty ids, quotes, NUL bytes") {
-    CHECK_THAT(ErrorOf(header + "a,b,4\n", all).what(),
-               Catch::Contains("log.csv:2: expected at least 4 fields separated by a comma, found 3"));
+    CHECK_THAT(
+        ErrorOf(header + "a,b,4\n", all).what(),
+        Catch::Contains("log.csv:2: expected at least 4 fields separated by a comma, found 3"));
     CHECK_THAT(ErrorOf(header + ",b,4,1\n", all).what(), Catch::Contains(":2: empty user id"));
     CHECK_THAT(ErrorOf(header + "a,\"b,4,1\n", all).what(),
                Catch::Contains(":2: unbalanced quotes"));
@@ -174,7 +173,8 @@ TEST_CASE("ParseRawLog: bad input names file, line and value", "[data][rawlog]")
     CHECK_THAT(ErrorOf("\n" + header, all).what(), Catch::Contains("only a header line"));
     RawLogOptions absent = all;
     absent.header = HeaderMode::Absent;
-    CHECK_THAT(ErrorOf("a,b,1,2\n", absent).what(), Catch::Contains("select them by 0-based position"));
+    CHECK_THAT(ErrorOf("a,b,1,2\n", absent).what(),
+               Catch::Contains("select them by 0-based position"));
     CHECK_THAT(ErrorOf("a,b\n", Columns("user=0,item=0")).what(),
                Catch::Contains("the user and the item are the same column (0)"));
   }
@@ -243,8 +243,8 @@ TEST_CASE("ReadRawLog: gzip input reads like the plain file; truncated or corrup
   std::string corrupt = gz;
   for (std::size_t k = 20; k < 60; ++k) corrupt[k] = static_cast<char>(corrupt[k] ^ 0x5a);
   WriteBytes(path, corrupt);
-  CHECK_THROWS_WITH(ReadRawLog(path, o), Catch::Contains("corrupt gzip data") ||
-                                             Catch::Contains("truncated gzip data"));
+  CHECK_THROWS_WITH(ReadRawLog(path, o),
+                    Catch::Contains("corrupt gzip data") || Catch::Contains("truncated gzip data"));
   std::filesystem::remove(path);
 }
 #endif

@@ -1,8 +1,8 @@
 // Split directories: WriteSplitDirectory -> LoadDataset(dir) gives back the prepared Dataset
 // (ids, parts, rows), numeric raw ids included; the directory is replaced as a whole; raw ids a
 // CSV field cannot hold are refused.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -18,9 +18,9 @@ namespace fs = std::filesystem;
 namespace {
 
 struct TempDir {
-  fs::path path = fs::temp_directory_path() /
-                  ("directspec_split_" + std::to_string(::getpid()) + "_" +
-                   std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+  fs::path path =
+      fs::temp_directory_path() / ("directspec_split_" + std::to_string(::getpid()) + "_" +
+                                   std::to_string(reinterpret_cast<std::uintptr_t>(this)));
   TempDir() { fs::create_directories(path); }
   ~TempDir() { fs::remove_all(path); }
 };
@@ -141,7 +141,8 @@ TEST_CASE("WriteSplitDirectory replaces a previous split whole, and refuses fore
 TEST_CASE("WriteSplitDirectory refuses raw ids a CSV field cannot hold", "[io][split_directory]") {
   TempDir tmp;
   std::string text = "u,i,r,t\n";
-  for (int k = 0; k < 6; ++k) text += "\"a,b\",x" + std::to_string(k) + ",5," + std::to_string(k) + "\n";
+  for (int k = 0; k < 6; ++k)
+    text += "\"a,b\",x" + std::to_string(k) + ",5," + std::to_string(k) + "\n";
   RawLogOptions read;
   read.columns = ParseColumnSpec("user=u,item=i,rating=r,time=t");
   PrepareOptions o;

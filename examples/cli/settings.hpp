@@ -32,7 +32,7 @@ inline constexpr int kMaxLayers = 256;
 struct Settings {
   // data
   std::string data, train, test, valid;
-  std::string ids = "asis";  // asis | remap (any token -> dense ids, raw ids kept for outputs)
+  std::string ids = "asis";   // asis | remap (any token -> dense ids, raw ids kept for outputs)
   double valid_fraction = 0;  // > 0: validation carved from train (--data, --train, --input)
   // data preparation from one raw log (--input); checked here, applied by PrepareDataset
   std::string input, columns = "user=0,item=1", duplicates = "merge", split = "ratio:0.2";
@@ -409,15 +409,17 @@ inline void CheckPreparationFlags(const Settings& s,
                                   const std::vector<std::pair<std::string, std::string>>& flags) {
   if (!s.input.empty()) {
     if (!s.data.empty() || !s.train.empty() || !s.valid.empty())
-      throw UsageError("--input prepares train, valid and test itself: give either --input or "
-                       "--data / --train / --valid");
+      throw UsageError(
+          "--input prepares train, valid and test itself: give either --input or "
+          "--data / --train / --valid");
     if (!s.write_split.empty())
       for (const auto& [flag, value] : flags)
         for (const char* later : {"--json", "--save-model", "--export-npy", "--spectrum-svg",
                                   "--recommend-out", "--early-stop"})
           if (flag == later)
-            throw UsageError(flag + " has no effect with --write-split, which writes the split "
-                                    "and stops before training (train with --data DIR)");
+            throw UsageError(flag +
+                             " has no effect with --write-split, which writes the split "
+                             "and stops before training (train with --data DIR)");
     return;
   }
   for (const auto& [flag, value] : flags)

@@ -47,10 +47,14 @@ enum class DuplicatePolicy {
 
 inline const char* DuplicatePolicyName(DuplicatePolicy p) {
   switch (p) {
-    case DuplicatePolicy::Keep: return "keep";
-    case DuplicatePolicy::First: return "first";
-    case DuplicatePolicy::Last: return "last";
-    default: return "merge";
+    case DuplicatePolicy::Keep:
+      return "keep";
+    case DuplicatePolicy::First:
+      return "first";
+    case DuplicatePolicy::Last:
+      return "last";
+    default:
+      return "merge";
   }
 }
 
@@ -154,15 +158,24 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
   for (std::size_t k = 0; k < log.rows.size(); ++k)
     if (keep[k]) log.rows[w++] = log.rows[k];
   log.rows.resize(w);
-  FilterReport r = log_filter_detail::Compare(
-      std::string("duplicates ") + DuplicatePolicyName(policy), before, CountLog(log.rows, log.ids));
+  FilterReport r =
+      log_filter_detail::Compare(std::string("duplicates ") + DuplicatePolicyName(policy), before,
+                                 CountLog(log.rows, log.ids));
   const std::string counts = detail::Thousands(repeats) + " repeated rows of " +
                              detail::Thousands(pairs_repeated) + " pairs";
   switch (policy) {
-    case DuplicatePolicy::Keep: r.note = counts + " kept"; break;
-    case DuplicatePolicy::First: r.note = counts + ", the earliest row of each pair kept"; break;
-    case DuplicatePolicy::Last: r.note = counts + ", the latest row of each pair kept"; break;
-    default: r.note = counts + " merged into the first row of each pair"; break;
+    case DuplicatePolicy::Keep:
+      r.note = counts + " kept";
+      break;
+    case DuplicatePolicy::First:
+      r.note = counts + ", the earliest row of each pair kept";
+      break;
+    case DuplicatePolicy::Last:
+      r.note = counts + ", the latest row of each pair kept";
+      break;
+    default:
+      r.note = counts + " merged into the first row of each pair";
+      break;
   }
   return r;
 }
@@ -173,10 +186,9 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
 /// ResolveDuplicates: distinct pairs unless duplicates were kept). Throws DataError when nothing
 /// is left.
 inline FilterReport KCore(RawLog& log, Index min_user, Index min_item) {
-  const std::string name = min_user == min_item
-                               ? "k-core " + std::to_string(min_user)
-                               : "k-core " + std::to_string(min_user) + "," +
-                                     std::to_string(min_item);
+  const std::string name =
+      min_user == min_item ? "k-core " + std::to_string(min_user)
+                           : "k-core " + std::to_string(min_user) + "," + std::to_string(min_item);
   const LogCounts before = CountLog(log.rows, log.ids);
   std::vector<Index> user_rows(static_cast<std::size_t>(log.ids.users.Size()), 0);
   std::vector<Index> item_rows(static_cast<std::size_t>(log.ids.items.Size()), 0);
@@ -208,9 +220,9 @@ inline FilterReport KCore(RawLog& log, Index min_user, Index min_item) {
   }
   if (log.rows.empty())
     log_filter_detail::Emptied(log, "no user with at least " + std::to_string(min_user) +
-                                        " rows and item with at least " +
-                                        std::to_string(min_item) + " rows survives (" + name +
-                                        ", from " + detail::Thousands(before.rows) + " rows)");
+                                        " rows and item with at least " + std::to_string(min_item) +
+                                        " rows survives (" + name + ", from " +
+                                        detail::Thousands(before.rows) + " rows)");
   FilterReport r = log_filter_detail::Compare(name, before, CountLog(log.rows, log.ids));
   r.note = std::to_string(rounds) + (rounds == 1 ? " round" : " rounds") + " to the fixpoint";
   return r;

@@ -49,9 +49,15 @@ struct LogSplitSpec {
   std::string Describe() const {
     std::ostringstream s;
     switch (kind) {
-      case LogSplitKind::Ratio: s << "ratio:" << fraction; break;
-      case LogSplitKind::Temporal: s << "temporal:" << fraction; break;
-      case LogSplitKind::LeaveLast: s << "leave-last:" << last; break;
+      case LogSplitKind::Ratio:
+        s << "ratio:" << fraction;
+        break;
+      case LogSplitKind::Temporal:
+        s << "temporal:" << fraction;
+        break;
+      case LogSplitKind::LeaveLast:
+        s << "leave-last:" << last;
+        break;
       case LogSplitKind::GlobalTime:
         s << "global-time:";
         if (time_text.empty())
@@ -142,7 +148,8 @@ inline void PerUser(const std::vector<LogRow>& rows, std::vector<char>& part, ch
       // Partial Fisher-Yates: the first h slots become a uniform random h-subset.
       auto engine = MakeStream(seed, stream + static_cast<std::uint64_t>(u));
       for (Index k = 0; k < h; ++k) {
-        const auto j = k + static_cast<Index>(UniformIndex(engine, static_cast<std::uint64_t>(n - k)));
+        const auto j =
+            k + static_cast<Index>(UniformIndex(engine, static_cast<std::uint64_t>(n - k)));
         std::swap(list[static_cast<std::size_t>(k)], list[static_cast<std::size_t>(j)]);
       }
       for (Index k = 0; k < h; ++k) part[list[static_cast<std::size_t>(k)]] = to;
@@ -210,12 +217,13 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
   for (std::size_t k = 0; k < rows.size(); ++k)
     (part[k] == 0 ? out.train : part[k] == 1 ? out.valid : out.test).push_back(rows[k]);
   if (out.test.empty())
-    throw DataError(log.source, 0, "",
-                    "the split " + spec.Describe() + " leaves the test set empty (" +
-                        (spec.kind == LogSplitKind::GlobalTime
-                             ? std::string("no row has a time at or after ") + spec.Describe().substr(12)
-                             : std::string("no user has enough rows to hold any out")) +
-                        ")");
+    throw DataError(
+        log.source, 0, "",
+        "the split " + spec.Describe() + " leaves the test set empty (" +
+            (spec.kind == LogSplitKind::GlobalTime
+                 ? std::string("no row has a time at or after ") + spec.Describe().substr(12)
+                 : std::string("no user has enough rows to hold any out")) +
+            ")");
   if (out.train.empty())
     throw DataError(log.source, 0, "",
                     "the split " + spec.Describe() +

@@ -52,7 +52,8 @@ struct PreparedData {
          " users, " + detail::Thousands(read.items) + " items\n";
     for (const FilterReport& f : filters) s += "filter " + f.Line() + "\n";
     s += split + "\n";
-    if (has_time) s += "ties in time: rows with equal times are ordered by their line in the file\n";
+    if (has_time)
+      s += "ties in time: rows with equal times are ordered by their line in the file\n";
     return s;
   }
 };
@@ -72,8 +73,8 @@ inline PreparedData PrepareDataset(RawLog log, const PrepareOptions& options) {
   out.has_rating = log.has_rating;
   out.has_time = log.has_time;
   out.input = log.source + (log.gzipped ? " (gzip)" : "") + ", " + detail::Thousands(log.lines) +
-              " lines" + (log.header ? " with a header" : ", no header") + ", fields separated by " +
-              DescribeDelimiter(log.delimiter) + "; " + log.columns;
+              " lines" + (log.header ? " with a header" : ", no header") +
+              ", fields separated by " + DescribeDelimiter(log.delimiter) + "; " + log.columns;
   out.read = CountLog(log.rows, log.ids);
   if (options.min_rating) out.filters.push_back(KeepMinRating(log, *options.min_rating));
   out.filters.push_back(ResolveDuplicates(log, options.duplicates));

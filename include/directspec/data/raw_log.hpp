@@ -7,8 +7,8 @@
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -90,8 +90,8 @@ struct RawLogOptions {
 struct LogRow {
   Id user = 0;
   Id item = 0;
-  float rating = 0;  // 0 when the log has no rating column
-  double time = 0;   // seconds (or the log's unit); 0 when the log has no time column
+  float rating = 0;       // 0 when the log has no rating column
+  double time = 0;        // seconds (or the log's unit); 0 when the log has no time column
   std::int64_t line = 0;  // 1-based line in the file: the tie-breaker for equal times
 };
 
@@ -160,8 +160,8 @@ class Fields {
           field += line[q++];
         }
         const std::size_t next = line.find(delim, q);
-        if (!detail::Trim(line.substr(q, next == std::string_view::npos ? std::string_view::npos
-                                                                         : next - q))
+        if (!detail::Trim(
+                 line.substr(q, next == std::string_view::npos ? std::string_view::npos : next - q))
                  .empty())
           throw Unterminated{};
         fields_.push_back(std::move(field));
@@ -313,11 +313,12 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
       }
       std::string hint;
       for (const auto& h : log.header_fields)
-        if (raw_log_detail::Lower(h) == raw_log_detail::Lower(w)) hint = " (did you mean '" + h + "'?)";
+        if (raw_log_detail::Lower(h) == raw_log_detail::Lower(w))
+          hint = " (did you mean '" + h + "'?)";
       fail(line, w,
            std::string("no column named ") + DataError::Quote(w) + " for the " + roles[r] +
-               "; the header has " + std::to_string(log.header_fields.size()) + " columns: " +
-               found + hint);
+               "; the header has " + std::to_string(log.header_fields.size()) +
+               " columns: " + found + hint);
     }
     for (int r = 0; r < 4; ++r)
       for (int q = 0; q < r; ++q)
@@ -419,8 +420,9 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
   }
   log.lines = line_number;
   if (log.rows.empty())
-    throw DataError(log.source, header_line, "",
-                    log.header ? "no interactions: only a header line" : "no interactions: empty file");
+    throw DataError(
+        log.source, header_line, "",
+        log.header ? "no interactions: only a header line" : "no interactions: empty file");
   return log;
 }
 

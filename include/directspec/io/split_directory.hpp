@@ -32,8 +32,8 @@ namespace split_directory_detail {
 
 /// Throws DataError unless `raw` reads back as the same token from a CSV field.
 inline void CheckWritable(const std::string& raw, const char* side, const std::string& source) {
-  const bool bad_char = raw.find_first_of(",\"\n\r") != std::string::npos ||
-                        raw.find('\0') != std::string::npos;
+  const bool bad_char =
+      raw.find_first_of(",\"\n\r") != std::string::npos || raw.find('\0') != std::string::npos;
   const bool padded = !raw.empty() && (detail::IsBlank(raw.front()) || detail::IsBlank(raw.back()));
   if (raw.empty() || bad_char || padded)
     throw DataError(source, 0, raw,
@@ -105,9 +105,9 @@ inline void WriteSplitDirectory(const std::filesystem::path& dir, const Prepared
               Bytes(FormatRows(prepared.parts.test, ids, prepared.has_rating, prepared.has_time)));
   std::string report = std::string(kSplitDirectoryMarker) +
                        " (raw ids: LoadDataset and directspec-train --data remap them)\n" +
-                       "files: train.csv" + (valid ? ", valid.csv" : "") +
-                       ", test.csv (user,item" + (prepared.has_rating ? ",rating" : "") +
-                       (prepared.has_time ? ",time" : "") + "; file order)\n" + prepared.Report();
+                       "files: train.csv" + (valid ? ", valid.csv" : "") + ", test.csv (user,item" +
+                       (prepared.has_rating ? ",rating" : "") + (prepared.has_time ? ",time" : "") +
+                       "; file order)\n" + prepared.Report();
   w.WriteFile("report.txt", Bytes(report));
   w.Commit();
 }
