@@ -154,12 +154,11 @@ std::string SettingsJson(const Settings& s) {
                    : s.data.empty() ? (s.train.empty() ? "synthetic" : s.train)
                                     : s.data)
       .Add("ids", s.input.empty() ? s.ids : "remap");
-  if (!s.input.empty())
-    j.Add("columns", s.columns)
-        .Add("min_rating", s.min_rating ? *s.min_rating : 0.0)
-        .Add("duplicates", s.duplicates)
-        .Add("kcore", std::to_string(s.kcore_users) + "," + std::to_string(s.kcore_items))
-        .Add("split", s.split);
+  if (!s.input.empty()) {
+    j.Add("columns", s.columns).Add("duplicates", s.duplicates).Add("split", s.split);
+    j.Add("kcore", std::to_string(s.kcore_users) + "," + std::to_string(s.kcore_items));
+    if (s.min_rating) j.Add("min_rating", *s.min_rating);
+  }
   j.Add("valid_fraction", s.valid_fraction);
   j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
   j.Add("filter", s.filter)
