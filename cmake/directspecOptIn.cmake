@@ -3,6 +3,8 @@
 #   directspec::openmp  parallel training and evaluation (finds OpenMP; absent when it is not found)
 #   directspec::native  -march=native: every SIMD level of the building machine (not portable)
 #   directspec::avx2    -mavx2 -mfma: the level the kernels are tuned for, runs on x86-64 since 2013
+#   directspec::zlib    gzip input for raw logs (defines DIRECTSPEC_WITH_ZLIB, links zlib; absent
+#                       when zlib is not found: install zlib1g-dev on Debian)
 # Without them the headers compile for the compiler's default target (SSE2 on x86-64), about 4x
 # slower (docs/performance.md#build-flags); directspec::PrintBuildInfo() says which one a binary has.
 if(NOT TARGET directspec::openmp)
@@ -21,4 +23,14 @@ endif()
 if(NOT TARGET directspec::avx2)
   add_library(directspec::avx2 INTERFACE IMPORTED GLOBAL)
   target_compile_options(directspec::avx2 INTERFACE -mavx2 -mfma)
+endif()
+if(NOT TARGET directspec::zlib)
+  if(NOT ZLIB_FOUND)
+    find_package(ZLIB QUIET)
+  endif()
+  if(ZLIB_FOUND)
+    add_library(directspec::zlib INTERFACE IMPORTED GLOBAL)
+    target_compile_definitions(directspec::zlib INTERFACE DIRECTSPEC_WITH_ZLIB=1)
+    target_link_libraries(directspec::zlib INTERFACE ZLIB::ZLIB)
+  endif()
 endif()

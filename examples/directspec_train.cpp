@@ -46,6 +46,12 @@ usage: directspec-train [--preset NAME] [flags]       (no flags: DirectSpec+ MF 
 
 data       --data DIR (train.csv, test.csv, optional valid.csv) | --train FILE --test FILE [--valid FILE]
            --ids asis|remap (remap: ids may be any token; outputs keep the raw ids)
+           --valid-fraction F (carve a validation set from train: F of each user's items)
+prepare    --input FILE (one raw log: CSV/TSV/whitespace/MovieLens '::', header or not, .gz)
+           --columns user=C,item=C[,rating=C][,time=C] (C: header name or 0-based position)
+           --min-rating R  --duplicates merge|keep|first|last  --kcore K|U,I (applied in this order)
+           --split ratio:F|temporal:F|leave-last:N|global-time:T (default ratio:0.2; --seed)
+           --write-split DIR (write train/valid/test.csv + report.txt and stop; then --data DIR)
 model      --model mf|lightgcn  --layers K  --layer-weights sum|mean  --dim D
 filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --tau0 T0  --tau1 T1
            --shrink S  (o = y * s||y||; 0 = off)   --no-normalize (skip row normalisation)
@@ -55,7 +61,7 @@ optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  -
            --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
            --subsample F (train on a random fraction F of the train interactions)
 evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard|paper|both
-           --early-stop METRIC --patience P (on valid.csv when given, else on test)
+           --early-stop METRIC --patience P (on the validation set, which it requires)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
@@ -68,6 +74,25 @@ double PeakResidentMegabytes() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
 }
 
+/// --input: reads the raw log, filters and splits it (data/prepare.hpp).
+ds::PreparedData PrepareInput(const Settings& s) {
+  const ds::cli::Phase phase("preparing --input " + s.input);
+  ds::RawLogOptions read;
+  read.columns = ds::ParseColumnSpec(s.columns);
+  ds::PrepareOptions prep;
+  prep.min_rating = s.min_rating;
+  prep.duplicates = s.duplicates == "keep"    ? ds::DuplicatePolicy::Keep
+                    : s.duplicates == "first" ? ds::DuplicatePolicy::First
+                    : s.duplicates == "last"  ? ds::DuplicatePolicy::Last
+                                              : ds::DuplicatePolicy::Merge;
+  prep.kcore_users = s.kcore_users;
+  prep.kcore_items = s.kcore_items;
+  prep.split = ds::ParseLogSplitSpec(s.split);
+  prep.valid_fraction = s.valid_fraction;
+  prep.seed = s.seed;
+  return ds::PrepareDataset(ds::ReadRawLog(s.input, read), prep);
+}
+
 ds::Dataset LoadData(const Settings& s) {
   const ds::cli::Phase phase("loading the data");
   ds::DatasetOptions options;
@@ -75,9 +100,16 @@ ds::Dataset LoadData(const Settings& s) {
   if (s.ids == "remap") options.parse.ids = ds::IdPolicy::Remap;
   options.sparse_ids_advice = "add --ids remap to map the raw ids to dense ones";
   if (!s.data.empty()) {
+    // A folder written by --write-split holds raw ids: it loads remapped, as it was written.
+    const bool split_directory = ds::IsSplitDirectory(s.data);
+    if (split_directory) options.parse.ids = ds::IdPolicy::Remap;
     auto files = ds::FindDatasetFiles(s.data);
     if (!s.valid.empty()) files.valid = s.valid;
-    return ds::LoadDataset(files, options);
+    ds::Dataset d = ds::LoadDataset(files, options);
+    d.report.source = s.data;
+    if (split_directory && s.ids != "remap")
+      d.report.notes.push_back("ids remapped: the folder holds a split written by --write-split");
+    return d;
   }
   if (!s.train.empty()) {
     ds::DatasetFiles files{s.train, s.test, std::nullopt};
@@ -87,6 +119,20 @@ ds::Dataset LoadData(const Settings& s) {
   ds::SyntheticOptions synthetic;
   synthetic.seed = 1;
   return ds::MakeSyntheticDataset(synthetic);
+}
+
+/// --valid-fraction with --data / --train: carves the validation set from train.
+void CarveValidationSet(ds::Dataset& data, const Settings& s) {
+  if (s.valid_fraction <= 0 || !s.input.empty()) return;  // --input carves it while splitting
+  if (data.valid)
+    throw ds::cli::UsageError(
+        "--valid-fraction carves a validation set from train, but the data already have one "
+        "(valid.csv in the --data folder): drop --valid-fraction or the file");
+  ds::CarveValidation(data, s.valid_fraction, s.seed);
+  if (!data.valid || data.valid->Nnz() == 0)
+    throw ds::cli::UsageError("bad value for --valid-fraction: '" +
+                              (std::ostringstream() << s.valid_fraction).str() +
+                              "' holds out no train interaction (too few per user)");
 }
 
 /// Keeps a random fraction of the train interactions (--subsample), for scaling runs.
@@ -104,8 +150,16 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
   j.Add("preset", s.preset)
-      .Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data)
-      .Add("ids", s.ids);
+      .Add("data", !s.input.empty() ? s.input
+                   : s.data.empty() ? (s.train.empty() ? "synthetic" : s.train)
+                                    : s.data)
+      .Add("ids", s.input.empty() ? s.ids : "remap");
+  if (!s.input.empty()) {
+    j.Add("columns", s.columns).Add("duplicates", s.duplicates).Add("split", s.split);
+    j.Add("kcore", std::to_string(s.kcore_users) + "," + std::to_string(s.kcore_items));
+    if (s.min_rating) j.Add("min_rating", *s.min_rating);
+  }
+  j.Add("valid_fraction", s.valid_fraction);
   j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
   j.Add("filter", s.filter)
       .Add("alpha", s.alpha)
@@ -226,7 +280,9 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   ds::EvalOptions eval_options;
   eval_options.ks = Cutoffs(s);
   eval_options.mode = ModeOf(s.metrics);
-  const ds::Evaluator evaluator(data.train, data.test_pairs, eval_options);
+  // Test ranks exclude train and, when there is one, validation (data.EvaluationMask()).
+  const ds::Interactions test_mask = data.EvaluationMask();
+  const ds::Evaluator evaluator(test_mask, data.test_pairs, eval_options);
   Reporter reporter(evaluator, s.eval_every, json.get(), s.quiet);
 
   ds::ProgressBar progress;
@@ -237,12 +293,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     ds::EvalOptions stop_options;
     stop_options.ks = Cutoffs(s);
     stop_options.mode = ModeOf(s.metrics);
-    if (data.valid) {
-      stop_evaluator.emplace(data.train, data.valid_pairs, stop_options);
-    } else {
-      std::cerr << "directspec-train: no validation set; early stopping watches the test set\n";
-      stop_evaluator.emplace(data.train, data.test_pairs, stop_options);
-    }
+    // Never on test: Run() refuses --early-stop without a validation set.
+    stop_evaluator.emplace(data.train, data.valid_pairs, stop_options);
     ds::EarlyStopping stopper(
         *stop_evaluator,
         {.metric = s.early_stop, .patience = s.patience, .every = std::max(1, s.eval_every)});
@@ -260,7 +312,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   const auto& final_point = reporter.Report(trainer, state, true);
   const auto warnings = ds::cli::LearningWarnings(
       s, reporter.Learning(trainer), final_point.result,
-      ds::RandomRankingRecall(data.train, data.test,
+      ds::RandomRankingRecall(test_mask, data.test,
                               *std::max_element(s.topk.begin(), s.topk.end())));
   for (const auto& w : warnings) std::cerr << "directspec-train: warning: " << w << "\n";
   ds::RowMatrix<Scalar> U, I;
@@ -405,7 +457,29 @@ int Run(const std::vector<std::string>& args) {
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
-  ds::Dataset data = LoadData(s);
+  std::string preparation;  // what --input did, printed before the load report
+  ds::Dataset data;
+  if (!s.input.empty()) {
+    ds::PreparedData prepared = PrepareInput(s);
+    if (!s.write_split.empty()) {
+      const ds::cli::Phase writing("writing --write-split " + s.write_split);
+      ds::WriteSplitDirectory(s.write_split, prepared);
+      if (!s.quiet)
+        std::cout << prepared.Report() << "\nwrote " << s.write_split << "/train.csv, "
+                  << (prepared.dataset.valid ? "valid.csv, " : "") << "test.csv and report.txt; "
+                  << "train on it with: directspec-train --data " << s.write_split << "\n";
+      return 0;
+    }
+    preparation = prepared.Steps();
+    data = std::move(prepared.dataset);
+  } else {
+    data = LoadData(s);
+    CarveValidationSet(data, s);
+  }
+  if (!s.early_stop.empty() && !data.valid)
+    throw ds::cli::UsageError(
+        "--early-stop needs a validation set (it never watches test): pass --valid FILE, put "
+        "valid.csv in the --data folder, or add --valid-fraction F");
   SubsampleTrain(data, s);
   const std::string clamped = ds::cli::ClampBatch(s, data);
   if (!clamped.empty()) std::cerr << "directspec-train: note: " << clamped << "\n";
@@ -422,7 +496,7 @@ int Run(const std::vector<std::string>& args) {
     std::cerr << "directspec-train: warning: " << warning << "\n";
   if (!s.quiet) {
     std::cout << "build: " << build.Summary() << "\n";
-    std::cout << data.report.Summary() << "\n";
+    std::cout << preparation << data.report.Summary() << "\n";
     std::cout << "training " << s.model << " + " << s.filter << " with the " << s.loss << " loss, "
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
               << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << ", about "

@@ -112,7 +112,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 dict_of() {
   case "$1" in
-    fuzz_parse_*) echo "$root/fuzz/dict/parse.dict" ;;
+    fuzz_parse_*|fuzz_raw_log) echo "$root/fuzz/dict/parse.dict" ;;
     fuzz_model_file) echo "$root/fuzz/dict/model.dict" ;;
     fuzz_idmap) echo "$root/fuzz/dict/idmap.dict" ;;
   esac

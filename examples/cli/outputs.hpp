@@ -18,7 +18,8 @@ namespace directspec::cli {
 
 /// Throws UsageError naming the flag, the path and the reason unless every output of `s` can be
 /// written: its directory exists and accepts files, it is not a directory (for --export-npy: a
-/// directory of its own, see NpyPairNames), no two flags share a path.
+/// directory of its own, see NpyPairNames; for --write-split: SplitDirectoryNames), no two flags
+/// share a path.
 inline void CheckOutputPaths(const Settings& s) {
   const std::vector<std::pair<const char*, const std::string*>> files{
       {"--json", &s.json},
@@ -43,6 +44,14 @@ inline void CheckOutputPaths(const Settings& s) {
       throw UsageError(std::string("bad value for ") + flag + ": " + e.what());
     }
     check_unique(flag, *path);
+  }
+  if (!s.write_split.empty()) {
+    try {
+      CheckOutputDirectory(s.write_split, SplitDirectoryNames());
+    } catch (const IoError& e) {
+      throw UsageError(std::string("bad value for --write-split: ") + e.what());
+    }
+    check_unique("--write-split", WithoutTrailingSlashes(s.write_split));
   }
   if (!s.export_npy.empty()) {
     try {

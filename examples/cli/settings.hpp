@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "directspec/data/log_split.hpp"
+#include "directspec/data/raw_log.hpp"
+
 namespace directspec::cli {
 
 struct UsageError : std::runtime_error {
@@ -29,7 +32,13 @@ inline constexpr int kMaxLayers = 256;
 struct Settings {
   // data
   std::string data, train, test, valid;
-  std::string ids = "asis";  // asis | remap (any token -> dense ids, raw ids kept for outputs)
+  std::string ids = "asis";   // asis | remap (any token -> dense ids, raw ids kept for outputs)
+  double valid_fraction = 0;  // > 0: validation carved from train (--data, --train, --input)
+  // data preparation from one raw log (--input); checked here, applied by PrepareDataset
+  std::string input, columns = "user=0,item=1", duplicates = "merge", split = "ratio:0.2";
+  std::optional<double> min_rating;
+  int kcore_users = 0, kcore_items = 0;
+  std::string write_split;  // a split directory to write; then the run stops (no training)
   // model and method
   std::string model = "mf";  // mf | lightgcn
   int layers = 3;
@@ -229,6 +238,49 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--train", [&] { s.train = value; }},
       {"--test", [&] { s.test = value; }},
       {"--valid", [&] { s.valid = value; }},
+      {"--valid-fraction",
+       [&] {
+         s.valid_fraction = real(Range::kPositive);
+         if (!(s.valid_fraction < 1))
+           throw UsageError("bad value for --valid-fraction: '" + value + "' must be below 1");
+       }},
+      {"--input", [&] { s.input = value; }},
+      {"--columns",
+       [&] {
+         try {
+           ParseColumnSpec(value);
+         } catch (const std::invalid_argument& e) {
+           throw UsageError("bad value for --columns: " + std::string(e.what()));
+         }
+         s.columns = value;
+       }},
+      {"--min-rating", [&] { s.min_rating = real(Range::kAny); }},
+      {"--duplicates",
+       [&] {
+         s.duplicates = Choice(flag, value, {"keep", "first", "last", "merge"});
+       }},
+      {"--kcore",
+       [&] {
+         // "K" (users and items) or "U,I".
+         const auto comma = value.find(',');
+         const std::string u = value.substr(0, comma);
+         const std::string i = comma == std::string::npos ? u : value.substr(comma + 1);
+         s.kcore_users = ParseNumber<int>(flag, u);
+         s.kcore_items = ParseNumber<int>(flag, i);
+         if (s.kcore_users < 0 || s.kcore_items < 0 || (s.kcore_users == 0 && s.kcore_items == 0))
+           throw UsageError("bad value for --kcore: '" + value +
+                            "' (expected K or U,I with non-negative counts, not both 0)");
+       }},
+      {"--split",
+       [&] {
+         try {
+           ParseLogSplitSpec(value);
+         } catch (const std::invalid_argument& e) {
+           throw UsageError("bad value for --split: " + std::string(e.what()));
+         }
+         s.split = value;
+       }},
+      {"--write-split", [&] { s.write_split = value; }},
       {"--ids",
        [&] {
          s.ids = Choice(flag, value, {"asis", "remap"});
@@ -352,6 +404,33 @@ inline void CheckMetricName(const Settings& s, const std::string& metric) {
         "paper_recall|paper_ndcg@K with --metrics paper or both, K from --topk)");
 }
 
+/// Data preparation flags need --input, and --input replaces the other data flags.
+inline void CheckPreparationFlags(const Settings& s,
+                                  const std::vector<std::pair<std::string, std::string>>& flags) {
+  if (!s.input.empty()) {
+    if (!s.data.empty() || !s.train.empty() || !s.valid.empty())
+      throw UsageError(
+          "--input prepares train, valid and test itself: give either --input or "
+          "--data / --train / --valid");
+    if (!s.write_split.empty())
+      for (const auto& [flag, value] : flags)
+        for (const char* later : {"--json", "--save-model", "--export-npy", "--spectrum-svg",
+                                  "--recommend-out", "--early-stop"})
+          if (flag == later)
+            throw UsageError(flag +
+                             " has no effect with --write-split, which writes the split "
+                             "and stops before training (train with --data DIR)");
+    return;
+  }
+  for (const auto& [flag, value] : flags)
+    for (const char* prep :
+         {"--columns", "--min-rating", "--duplicates", "--kcore", "--split", "--write-split"})
+      if (flag == prep)
+        throw UsageError(flag + " prepares a raw log and needs --input FILE (see --help)");
+  if (s.valid_fraction > 0 && !s.valid.empty())
+    throw UsageError("give either --valid FILE or --valid-fraction F, not both");
+}
+
 /// Parses argv: the preset (if any) first, then the explicit flags over it, so they win.
 inline Settings ParseSettings(const std::vector<std::string>& args) {
   std::vector<std::pair<std::string, std::string>> flags;
@@ -384,6 +463,7 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   if (!s.train.empty() != !s.test.empty()) throw UsageError("--train and --test go together");
   if (!s.early_stop.empty()) CheckMetricName(s, s.early_stop);
   if (!s.data.empty() && !s.train.empty()) throw UsageError("give either --data or --train/--test");
+  CheckPreparationFlags(s, flags);
   return s;
 }
 

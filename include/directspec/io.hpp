@@ -1,6 +1,7 @@
 // Umbrella header of the io layer: model files (SaveModel / LoadModel / ParseModel), .npy export
-// and import, and the plumbing they share: atomic file and directory writes, output-path checks,
-// temporary-file cleanup (after errors, handled signals and killed runs), checksums.
+// and import, split directories of prepared data, and the plumbing they share: atomic file and
+// directory writes, output-path checks, temporary-file cleanup (after errors, handled signals and
+// killed runs), checksums.
 #pragma once
 
 #include "directspec/io/atomic_dir.hpp"
@@ -11,4 +12,5 @@
 #include "directspec/io/npy.hpp"
 #include "directspec/io/output_path.hpp"
 #include "directspec/io/signal_cleanup.hpp"
+#include "directspec/io/split_directory.hpp"
 #include "directspec/io/temp_files.hpp"

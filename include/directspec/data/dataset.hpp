@@ -6,10 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -76,6 +79,17 @@ struct Dataset {
   Index Users() const { return train.Users(); }
   Index Items() const { return train.Items(); }
 
+  /// What test evaluation excludes from each user's ranking: train, plus validation when there
+  /// is one (the RecBole convention: items the user was seen with before test are no
+  /// candidates). Pass it as the Evaluator's first argument for test metrics.
+  Interactions EvaluationMask() const {
+    if (!valid || valid->Nnz() == 0) return train;
+    std::vector<std::pair<Id, Id>> seen = train.Pairs();
+    const auto held = valid->Pairs();
+    seen.insert(seen.end(), held.begin(), held.end());
+    return Interactions::FromPairs(Users(), Items(), seen);
+  }
+
   /// Test rows per user with duplicates counted (the paper-compatible |T_u|).
   std::vector<Index> TestRowsPerUser() const {
     std::vector<Index> rows(static_cast<std::size_t>(Users()), 0);
@@ -104,7 +118,27 @@ struct DatasetOptions {
   /// The remedy that refusal names. Empty: the library's own ("use IdPolicy::Remap or declare
   /// the user count"); a front end names its flag instead (the CLI: "add --ids remap").
   std::string sparse_ids_advice;
+  /// LoadDataset(dir) reads a folder written by WriteSplitDirectory (IsSplitDirectory) with
+  /// remapped ids, the ids it was written with, whatever `parse.ids` says.
+  bool follow_split_directory = true;
 };
+
+/// The first line of the report.txt that WriteSplitDirectory (io/split_directory.hpp) writes; it
+/// marks a folder whose files hold raw ids to be remapped.
+inline constexpr std::string_view kSplitDirectoryMarker = "directspec split directory";
+
+/// Whether `dir` holds a report.txt starting with kSplitDirectoryMarker.
+inline bool IsSplitDirectory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const auto report = dir / "report.txt";
+  if (!std::filesystem::is_regular_file(report, ec)) return false;
+  std::FILE* f = std::fopen(report.c_str(), "rb");
+  if (f == nullptr) return false;
+  char head[64] = {};
+  const std::size_t got = std::fread(head, 1, kSplitDirectoryMarker.size(), f);
+  std::fclose(f);
+  return std::string_view(head, got) == kSplitDirectoryMarker;
+}
 
 namespace detail {
 
@@ -181,6 +215,8 @@ inline std::string LoadReport::Summary() const {
   if (valid) s += detail::DescribeLine("valid", *valid);
   s += detail::DescribeOverlapLine("test", test_vs_train);
   if (valid_vs_train) s += detail::DescribeOverlapLine("valid", *valid_vs_train);
+  if (valid)
+    s += "  test evaluation masks train and valid items (RecBole convention: neither is ranked)\n";
   if (users_in_no_part > 0 || items_in_no_part > 0)
     s += "  ids in no part: " + detail::Thousands(users_in_no_part) + " users, " +
          detail::Thousands(items_in_no_part) + " items\n";
@@ -357,8 +393,13 @@ inline Dataset LoadDataset(const DatasetFiles& files, const DatasetOptions& opti
 
 /// Loads the dataset in folder `dir` (see FindDatasetFiles for the file names).
 inline Dataset LoadDataset(const std::filesystem::path& dir, const DatasetOptions& options = {}) {
-  Dataset d = LoadDataset(FindDatasetFiles(dir), options);
+  DatasetOptions used = options;
+  const bool split_directory = options.follow_split_directory && IsSplitDirectory(dir);
+  if (split_directory) used.parse.ids = IdPolicy::Remap;
+  Dataset d = LoadDataset(FindDatasetFiles(dir), used);
   d.report.source = dir.string();
+  if (split_directory && options.parse.ids != IdPolicy::Remap)
+    d.report.notes.push_back("ids remapped: the folder holds a split written with raw ids");
   return d;
 }
 

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "directspec/io/atomic_file.hpp"
@@ -122,11 +123,18 @@ class AtomicDirectoryWriter {
     if (err != 0) Fail(name, "write failed after " + std::to_string(written) + " bytes", err);
   }
 
+  /// Names the target may hold from an earlier write that this one does not write (an optional
+  /// file such as a split's valid.csv): they go with the previous directory instead of making
+  /// Commit() refuse the target.
+  void AlsoReplaces(std::vector<std::string> names) { replaceable_ = std::move(names); }
+
   /// Swaps the new directory in and deletes the previous one.
   void Commit() {
     if (committed_ || failed_) throw IoError(shown_, -1, "commit after commit or failure");
     if (options_.sync && stage_fd_ >= 0) ::fsync(stage_fd_);
     std::filesystem::path previous;  // where the previous directory ended up, if there was one
+    std::vector<std::string> allowed = names_;  // what the previous directory may hold
+    allowed.insert(allowed.end(), replaceable_.begin(), replaceable_.end());
     for (int attempt = 0;; ++attempt) {
       if (attempt == 16) Fail("", "the target keeps changing under concurrent writers", EAGAIN);
       struct stat st {};
@@ -138,7 +146,7 @@ class AtomicDirectoryWriter {
       if (!S_ISDIR(st.st_mode))
         Fail("", std::string("the target became ") + FileKindName(st.st_mode), ENOTDIR);
       int list_error = 0;
-      const auto foreign = output_detail::ForeignEntries(target_, names_, &list_error);
+      const auto foreign = output_detail::ForeignEntries(target_, allowed, &list_error);
       if (list_error == ENOENT) continue;  // another writer moved it away meanwhile
       if (!foreign.empty()) Fail("", foreign, 0);
       if (exchange_ && atomic_dir_detail::Rename2(stage_.c_str(), target_.c_str(),
@@ -161,7 +169,7 @@ class AtomicDirectoryWriter {
         const bool restored = ::rename(aside.c_str(), target_.c_str()) == 0;
         if (err == EEXIST || err == ENOTEMPTY) {  // another writer moved its directory in
           if (!restored) {  // theirs stays; the one set aside is older than both
-            for (const auto& n : names_) ::unlink((aside / n).c_str());
+            for (const auto& n : allowed) ::unlink((aside / n).c_str());
             ::rmdir(aside.c_str());
           }
           continue;  // ours replaces whatever is there next round
@@ -175,7 +183,7 @@ class AtomicDirectoryWriter {
     if (stage_fd_ >= 0) ::close(stage_fd_);  // it now refers to the committed directory
     stage_fd_ = -1;
     if (!previous.empty()) {
-      for (const auto& n : names_) ::unlink((previous / n).c_str());
+      for (const auto& n : allowed) ::unlink((previous / n).c_str());
       ::rmdir(previous.c_str());
     }
     for (const int s : file_slots_) TempRegistry::Remove(s);
@@ -227,6 +235,7 @@ class AtomicDirectoryWriter {
   int stage_slot_ = -1;
   std::vector<int> file_slots_;
   std::vector<std::string> names_;
+  std::vector<std::string> replaceable_;
   bool committed_ = false;
   bool failed_ = false;
 };
