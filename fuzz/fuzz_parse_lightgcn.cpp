@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "directspec/data/write.hpp"
+#include "directspec/io/interaction_writers.hpp"
 #include "parse_checks.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 // data/parse.hpp. Every input is parsed three ways (defaults; remapped ids; options derived from
 // the input's hash: delimiter, header mode, id policy, declared counts, allow_empty). A parse
 // either succeeds and satisfies parse_checks.hpp's invariants plus a write-and-reparse round
-// trip (data/write.hpp), or throws a DataError naming the source and a line of the text; any
+// trip (io/interaction_writers.hpp), or throws a DataError naming the source and a line of the text; any
 // other exception, crash or sanitizer report is a bug.
 //
 //   fuzz/run_fuzzers.sh --seconds 60          # builds and runs every target
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "directspec/data/write.hpp"
+#include "directspec/io/interaction_writers.hpp"
 #include "parse_checks.hpp"
 
 namespace {

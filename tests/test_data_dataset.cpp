@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "directspec/data.hpp"
+#include "directspec/io/interaction_writers.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;

@@ -15,4 +15,3 @@
 #include "directspec/data/raw_log.hpp"
 #include "directspec/data/split.hpp"
 #include "directspec/data/synthetic.hpp"
-#include "directspec/data/write.hpp"

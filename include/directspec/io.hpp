@@ -7,6 +7,7 @@
 #include "directspec/io/atomic_dir.hpp"
 #include "directspec/io/atomic_file.hpp"
 #include "directspec/io/file_io.hpp"
+#include "directspec/io/interaction_writers.hpp"
 #include "directspec/io/io_error.hpp"
 #include "directspec/io/model_file.hpp"
 #include "directspec/io/npy.hpp"

@@ -14,12 +14,12 @@ import sys
 # Lowest first. Folders of the same rank must not include each other.
 LAYERS = {
     "core": 0,
-    "io": 1,
-    "data": 2,
-    "graph": 3,
-    "models": 4, "filters": 4, "samplers": 4, "optim": 4,
-    "losses": 5,
-    "train": 6,
+    "data": 1,
+    "graph": 2,
+    "models": 3, "filters": 3, "samplers": 3, "optim": 3,
+    "losses": 4,
+    "train": 5,
+    "io": 6,
     "eval": 7,
     "resources": 8,
     "testing": 9,

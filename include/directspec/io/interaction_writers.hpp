@@ -1,4 +1,4 @@
-// Writers for interaction pairs, the inverse of parse.hpp: `user,item` CSV (what the shared
+// Writers for interaction pairs, the inverse of data/parse.hpp: `user,item` CSV (what the shared
 // datasets and the loaders read) and the LightGCN `user item item ...` text format. Used to
 // export splits and subsamples, and by the round-trip tests. Files are written atomically
 // (io/atomic_file.hpp, the writer every output uses): a failed or killed write leaves the previous
