@@ -208,7 +208,7 @@ void WriteBytes(const std::filesystem::path& p, const std::string& bytes) {
 
 }  // namespace
 
-TEST_CASE("ReadRawLog: gzip input reads like the plain file; truncated or corrupt data fail",
+TEST_CASE("ReadRawLog: gzip input reads like the plain file, truncated or corrupt data fail",
           "[data][rawlog][gzip]") {
   STATIC_REQUIRE(GzipSupported());
   std::string text = "u,i,r,t\n";
