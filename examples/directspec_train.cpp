@@ -53,6 +53,7 @@ loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau
            --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
 optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
            --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
+           --micro-batches M (one encoder pass and update per M batches, summed gradients)
            --subsample F (train on a random fraction F of the train interactions)
 evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard|paper|both
            --early-stop METRIC --patience P (on valid.csv when given, else on test)
@@ -116,6 +117,7 @@ std::string SettingsJson(const Settings& s) {
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
   j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
   j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
+  j.Add("micro_batches", s.micro_batches);
   j.Add("epochs", s.epochs).Add("steps_per_epoch", s.steps_per_epoch).Add("subsample", s.subsample);
   j.Add("seed", static_cast<long long>(s.seed)).Add("threads", s.threads);
   j.Add("eval_every", s.eval_every).Add("metrics", s.metrics);
@@ -338,6 +340,7 @@ int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, cons
   typename T::Options o;
   o.epochs = s.epochs;
   o.batch_size = s.batch;
+  o.micro_batches = s.micro_batches;
   o.steps_per_epoch = s.steps_per_epoch;
   o.seed = s.seed;
   o.threads = s.threads;

@@ -1,7 +1,7 @@
 // directspec-train settings: every flag of the CLI as one struct, the reference presets
-// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a preset).
-// Every value is checked here, before any data is read: a bad one is a UsageError (exit 2) that
-// names the flag and the value, never a library option or a source file.
+// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a
+// preset). Every value is checked here, before any data is read: a bad one is a UsageError (exit 2)
+// that names the flag and the value, never a library option or a source file.
 #pragma once
 
 #include <algorithm>
@@ -42,6 +42,7 @@ struct Settings {
   std::string optimizer = "sgd";  // sgd | adam
   double lr = 10.0, lr_decay = 1.0;
   int dim = 64, batch = 256, epochs = 30;
+  int micro_batches = 1;          // M filter batches per encoder pass and update
   long long steps_per_epoch = 0;  // 0: floor(train rows / batch), as the reference
   double subsample = 1.0;         // fraction of train interactions kept (scaling runs)
   std::uint64_t seed = 0;
@@ -277,6 +278,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--dim", [&] { s.dim = positive(ParseNumber<int>(flag, value)); }},
       {"--batch", [&] { s.batch = positive(ParseNumber<int>(flag, value)); }},
       {"--epochs", [&] { s.epochs = positive(ParseNumber<int>(flag, value)); }},
+      {"--micro-batches", [&] { s.micro_batches = positive(ParseNumber<int>(flag, value)); }},
       {"--steps-per-epoch",
        [&] {
          s.steps_per_epoch = ParseNumber<long long>(flag, value);
