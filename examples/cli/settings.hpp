@@ -56,6 +56,9 @@ struct Settings {
   int patience = 5;
   // output
   std::string json, save_model, export_npy, spectrum_svg, recommend_out;
+  // checkpoints: write the whole training state every N epochs (and after the last); continue one
+  std::string checkpoint, resume;
+  int checkpoint_every = 1;
   int k = 20;
   bool quiet = false;
   std::string preset;
@@ -318,6 +321,9 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--export-npy", [&] { s.export_npy = value; }},
       {"--spectrum-svg", [&] { s.spectrum_svg = value; }},
       {"--recommend-out", [&] { s.recommend_out = value; }},
+      {"--checkpoint", [&] { s.checkpoint = value; }},
+      {"--checkpoint-every", [&] { s.checkpoint_every = positive(ParseNumber<int>(flag, value)); }},
+      {"--resume", [&] { s.resume = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
@@ -386,6 +392,10 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   if (!s.train.empty() != !s.test.empty()) throw UsageError("--train and --test go together");
   if (!s.early_stop.empty()) CheckMetricName(s, s.early_stop);
   if (!s.data.empty() && !s.train.empty()) throw UsageError("give either --data or --train/--test");
+  const bool every_given = std::any_of(
+      flags.begin(), flags.end(), [](const auto& f) { return f.first == "--checkpoint-every"; });
+  if (every_given && s.checkpoint.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint FILE");
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "directspec/core/row_gradient.hpp"
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/optim/decay.hpp"
 
@@ -37,14 +38,23 @@ void CheckShapes(const char* who, const std::vector<RowMatrix<S>*>& tables,
   if (tables.size() != grads.size())
     throw std::invalid_argument(std::string(who) + ": " + std::to_string(tables.size()) +
                                 " tables but " + std::to_string(grads.size()) + " gradients");
+  // RowGradient values may carry spare rows (capacity) but never fewer than Size().
   for (std::size_t t = 0; t < tables.size(); ++t)
     if (grads[t].Size() > 0 &&
-        (grads[t].values.rows() != grads[t].Size() || grads[t].values.cols() != tables[t]->cols()))
+        (grads[t].values.rows() < grads[t].Size() || grads[t].values.cols() != tables[t]->cols()))
       throw std::invalid_argument(std::string(who) + ": gradient " + std::to_string(t) + " is " +
                                   std::to_string(grads[t].values.rows()) + " x " +
                                   std::to_string(grads[t].values.cols()) + " for " +
                                   std::to_string(grads[t].Size()) + " rows of a table with " +
                                   std::to_string(tables[t]->cols()) + " columns");
+}
+
+/// The optimizer kind recorded in a checkpoint must be this one.
+inline void CheckStateKind(const StateArchive& archive, const std::string& prefix,
+                           const std::string& kind) {
+  const std::string& stored = archive.GetText(prefix + "kind");
+  if (stored != kind)
+    throw StateError("the state holds a '" + stored + "' optimizer, this run uses '" + kind + "'");
 }
 
 }  // namespace detail
@@ -89,6 +99,21 @@ class Sgd {
     rate_ = rate;
   }
   const Decay& DecayPolicy() const { return decay_; }
+
+  /// Checkpoint state (io/checkpoint.hpp): the current rate (the decay policies are stateless:
+  /// the next rate follows from it, the initial rate and the epoch).
+  void SaveState(StateArchive& archive, const std::string& prefix) const {
+    archive.PutText(prefix + "kind", kName);
+    archive.PutReal(prefix + "learning_rate", rate_);
+  }
+  void LoadState(const StateArchive& archive, const std::string& prefix) {
+    detail::CheckStateKind(archive, prefix, kName);
+    const double rate = archive.GetReal(prefix + "learning_rate");
+    if (!(rate > 0) || !std::isfinite(rate))
+      throw StateError("state entry '" + prefix + "learning_rate' holds " + std::to_string(rate) +
+                       ", not a finite positive rate");
+    rate_ = rate;
+  }
 
  private:
   double initial_;

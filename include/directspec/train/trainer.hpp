@@ -40,6 +40,7 @@
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/filters/filter_context.hpp"
@@ -232,10 +233,16 @@ class Trainer {
   /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
   /// train/callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
   /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
+  ///
+  /// After LoadState (a checkpoint, io/checkpoint.hpp) the next Train() continues that run
+  /// instead: the loaded tables and optimizer state, epochs done + 1 .. options.epochs, the
+  /// sampler at the batch where the run stopped, train_seconds counting on.
   template <class... Callbacks>
   TrainingState Train(const Interactions& train, Callbacks&&... callbacks) {
     detail::ThreadScope thread_scope(options_.threads);
-    if (!options_.warm_start) Initialize(train);
+    const bool resuming = resume_;
+    resume_ = false;
+    if (!resuming && !options_.warm_start) Initialize(train);
     tables_ = encoder_.Tables();
     if (tables_.empty() || tables_.front()->size() == 0)
       throw std::logic_error(
@@ -245,6 +252,14 @@ class Trainer {
     sampler_.Reset(train, MakeStream(options_.seed, kSamplerSeedStream)());
     train_ = &train;
     stopped_ = false;
+    if (resuming) {
+      SeekSampler(batches_drawn_);
+    } else {
+      epochs_done_ = 0;
+      batches_drawn_ = 0;
+      seconds_done_ = 0;
+    }
+    at_epoch_boundary_ = true;
 
     TrainingState state;
     state.epochs = options_.epochs;
@@ -252,12 +267,16 @@ class Trainer {
                                 ? options_.steps_per_epoch
                                 : static_cast<Index>(sampler_.StepsPerEpoch(options_.batch_size));
     state.learning_rate = static_cast<double>(optimizer_.LearningRate());
+    state.epoch = epochs_done_;
+    state.first_epoch = epochs_done_ + 1;
     using Clock = std::chrono::steady_clock;
-    double seconds = 0;
+    double seconds = seconds_done_;
+    state.train_seconds = seconds;
     auto since = Clock::now();
     auto pause = [&] {
       seconds += std::chrono::duration<double>(Clock::now() - since).count();
       state.train_seconds = seconds;
+      if (at_epoch_boundary_) seconds_done_ = seconds;
     };
     auto resume = [&] { since = Clock::now(); };
     auto any = [&](auto&& hook) {
@@ -271,7 +290,7 @@ class Trainer {
     bool stop = any([&](auto& c) -> decltype(c.OnTrainBegin(*this, state)) {
       return c.OnTrainBegin(*this, state);
     });
-    for (Index epoch = 1; !stop && epoch <= options_.epochs; ++epoch) {
+    for (Index epoch = epochs_done_ + 1; !stop && epoch <= options_.epochs; ++epoch) {
       state.epoch = epoch;
       state.step = 0;
       state.epoch_loss = 0;
@@ -283,6 +302,7 @@ class Trainer {
         stop = true;
         break;
       }
+      at_epoch_boundary_ = false;
       double loss_sum = 0;
       for (Index step = 0; step < state.steps_per_epoch;) {
         // One update of up to M batches; state.step counts batches, so it advances by M.
@@ -302,6 +322,8 @@ class Trainer {
       }
       if (stop) break;
       optimizer_.EndEpoch(epoch);
+      epochs_done_ = epoch;
+      at_epoch_boundary_ = true;
       if (any([&](auto& c) -> decltype(c.OnEpochEnd(*this, state)) {
             return c.OnEpochEnd(*this, state);
           }))
@@ -328,6 +350,72 @@ class Trainer {
                                           : RunUpdate(count) / static_cast<double>(count));
   }
 
+  // ------------------------------------------------------------------------- checkpoint state
+  /// Puts the state a run needs to continue into `archive` (io/checkpoint.hpp writes it): the
+  /// encoder's tables ("trainer.table.<name>"), the optimizer's state ("optimizer."), and the
+  /// progress: epochs done, batches drawn, train seconds. Valid between epochs: outside Train(),
+  /// or from OnEpochBegin / OnEpochEnd (the latter after the epoch's decay); anywhere else
+  /// (inside an epoch) it throws std::logic_error, as the tables would belong to no epoch.
+  void SaveState(StateArchive& archive) const {
+    static_assert(
+        requires(const OptimizerT& o, StateArchive& a) { o.SaveState(a, ""); },
+        "Trainer::SaveState: the optimizer has no SaveState(StateArchive&, prefix)");
+    if (!at_epoch_boundary_)
+      throw std::logic_error(
+          "Trainer::SaveState: called inside an epoch; save from OnEpochEnd or between Train() "
+          "calls");
+    const auto tables = encoder_.Tables();
+    const auto names = encoder_.TableNames();
+    for (std::size_t t = 0; t < tables.size(); ++t)
+      archive.PutMatrix(kStatePrefix + std::string("table.") + names[t], *tables[t]);
+    optimizer_.SaveState(archive, "optimizer.");
+    archive.PutInt(kStatePrefix + std::string("epochs_done"), epochs_done_);
+    archive.PutInt(kStatePrefix + std::string("batches_drawn"),
+                   static_cast<std::int64_t>(batches_drawn_));
+    archive.PutReal(kStatePrefix + std::string("train_seconds"), seconds_done_);
+  }
+
+  /// Restores what SaveState stored, for `train` (the data the run was trained on): initialises
+  /// the encoder for it (graph, shapes), replaces its tables (each must have the stored shape),
+  /// restores the optimizer and arms the next Train() to continue the run (see Train). Throws
+  /// StateError naming the entry when one is missing or does not fit; the trainer is then left
+  /// as a fresh Initialize would.
+  void LoadState(const StateArchive& archive, const Interactions& train) {
+    static_assert(
+        requires(OptimizerT & o, const StateArchive& a) { o.LoadState(a, ""); },
+        "Trainer::LoadState: the optimizer has no LoadState(const StateArchive&, prefix)");
+    Initialize(train);
+    const auto names = encoder_.TableNames();
+    std::vector<RowMatrix<Scalar>> loaded(names.size());
+    {
+      const auto tables = encoder_.Tables();
+      for (std::size_t t = 0; t < tables.size(); ++t)
+        archive.GetMatrix(kStatePrefix + std::string("table.") + names[t], loaded[t],
+                          tables[t]->rows(), tables[t]->cols());
+    }
+    const std::int64_t epochs = archive.GetInt(kStatePrefix + std::string("epochs_done"));
+    const std::int64_t batches = archive.GetInt(kStatePrefix + std::string("batches_drawn"));
+    const double seconds = archive.GetReal(kStatePrefix + std::string("train_seconds"));
+    if (epochs < 0 || batches < 0 || !(seconds >= 0) || !std::isfinite(seconds))
+      throw StateError("the trainer's progress is invalid (" + std::to_string(epochs) +
+                       " epochs, " + std::to_string(batches) + " batches, " +
+                       std::to_string(seconds) + " s)");
+    optimizer_.LoadState(archive, "optimizer.");
+    const auto tables = encoder_.Tables();
+    for (std::size_t t = 0; t < tables.size(); ++t) *tables[t] = std::move(loaded[t]);
+    epochs_done_ = static_cast<Index>(epochs);
+    batches_drawn_ = static_cast<std::uint64_t>(batches);
+    seconds_done_ = seconds;
+    at_epoch_boundary_ = true;
+    resume_ = true;
+  }
+
+  /// Epochs completed by the current (or last) Train(), counting those of a loaded checkpoint.
+  Index EpochsDone() const { return epochs_done_; }
+  /// Batches drawn from the sampler since the run began (M per update, an epoch's worth each
+  /// epoch).
+  std::uint64_t BatchesDrawn() const { return batches_drawn_; }
+
   // ----------------------------------------------------------------------------- accessors
   EncoderT& Encoder() { return encoder_; }
   const EncoderT& Encoder() const { return encoder_; }
@@ -353,12 +441,25 @@ class Trainer {
 
   static constexpr std::uint64_t kInitSeedStream = 0;
   static constexpr std::uint64_t kSamplerSeedStream = 1;
+  /// Prefix of the trainer's own entries in a StateArchive.
+  static constexpr const char* kStatePrefix = "trainer.";
 
  private:
   NormShrink<Scalar> MakeShrink() const {
     typename NormShrink<Scalar>::Options o;
     o.s = static_cast<Scalar>(options_.shrink);
     return NormShrink<Scalar>(o);
+  }
+
+  // Puts the sampler where it will draw batch `batches` next: Seek when it has one (the shipped
+  // samplers: batches depend only on (seed, index)), else by drawing and dropping batches.
+  void SeekSampler(std::uint64_t batches) {
+    if constexpr (requires { sampler_.Seek(batches); }) {
+      sampler_.Seek(batches);
+    } else {
+      Batch scratch;
+      for (std::uint64_t b = 0; b < batches; ++b) sampler_.Sample(options_.batch_size, scratch);
+    }
   }
 
   void CheckOptions() const {
@@ -478,6 +579,7 @@ class Trainer {
 
   // One update of `count` batches; returns the sum of their losses.
   double RunUpdate(Index count) {
+    batches_drawn_ += static_cast<std::uint64_t>(count);
     return count == 1 ? static_cast<double>(SingleBatchUpdate()) : GroupUpdate(count);
   }
 
@@ -552,6 +654,14 @@ class Trainer {
   std::vector<Batch> group_;
   std::vector<std::size_t> user_offsets_, item_offsets_;
   std::array<RowMatrix<Scalar>, 2> group_x_, group_g_;
+  // Progress of the run (saved in checkpoints): completed epochs, batches drawn, train seconds
+  // at the last epoch boundary; whether the tables are at an epoch boundary; whether the next
+  // Train() continues a loaded checkpoint.
+  Index epochs_done_ = 0;
+  std::uint64_t batches_drawn_ = 0;
+  double seconds_done_ = 0;
+  bool at_epoch_boundary_ = true;
+  bool resume_ = false;
 };
 
 }  // namespace directspec
