@@ -23,6 +23,7 @@
 #include <omp.h>
 #endif
 
+#include "cli/checkpointing.hpp"
 #include "cli/json_line.hpp"
 #include "cli/learning_warnings.hpp"
 #include "cli/outputs.hpp"
@@ -59,11 +60,14 @@ loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau
            --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
 optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
            --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
+           --micro-batches M (one encoder pass and update per M batches, summed gradients)
            --subsample F (train on a random fraction F of the train interactions)
 evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard|paper|both
            --early-stop METRIC --patience P (on the validation set, which it requires)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
+checkpoint --checkpoint FILE --checkpoint-every N (epochs; default 1; always after the last)
+           --resume FILE (continue that run: same flags, --epochs may be larger)
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
 presets    --preset NAME (explicit flags override it), --list-presets
 )";
@@ -170,9 +174,11 @@ std::string SettingsJson(const Settings& s) {
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
   j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
   j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
+  j.Add("micro_batches", s.micro_batches);
   j.Add("epochs", s.epochs).Add("steps_per_epoch", s.steps_per_epoch).Add("subsample", s.subsample);
   j.Add("seed", static_cast<long long>(s.seed)).Add("threads", s.threads);
   j.Add("eval_every", s.eval_every).Add("metrics", s.metrics);
+  if (!s.resume.empty()) j.Add("resume", s.resume);
   return j.Str();
 }
 
@@ -241,6 +247,8 @@ class Reporter {
   }
 
   const std::vector<Point>& History() const { return history_; }
+  /// The learning-warning measurements (saved in checkpoints).
+  ds::LearningSignals& Signals() { return signals_; }
 
  private:
   const ds::Evaluator& evaluator_;
@@ -288,6 +296,21 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   ds::ProgressBar progress;
   ds::DivergenceGuard guard;
   ds::TrainingState state;
+  const ds::CheckpointFingerprint fingerprint = ds::cli::RunFingerprint(trainer, s, data);
+  // Trains with the CLI's callbacks; `parts` are the stateful callbacks a checkpoint keeps
+  // (besides the reporter's learning signals), which run before the reporter and the writer.
+  auto train = [&](auto&... parts) {
+    ds::cli::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, s.quiet,
+                                     reporter.Signals(), parts...);
+    if (!s.resume.empty()) {
+      const ds::cli::Phase phase("resuming from --resume " + s.resume);
+      ds::LoadCheckpoint(s.resume, trainer, data.train, fingerprint, reporter.Signals(), parts...);
+      if (!s.quiet)
+        std::cout << "resumed from " << s.resume << " after epoch " << trainer.EpochsDone() << "\n";
+    }
+    return s.quiet ? trainer.Train(data.train, guard, parts..., reporter, writer)
+                   : trainer.Train(data.train, progress, guard, parts..., reporter, writer);
+  };
   std::optional<ds::Evaluator> stop_evaluator;
   if (!s.early_stop.empty()) {
     ds::EvalOptions stop_options;
@@ -299,14 +322,12 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
         *stop_evaluator,
         {.metric = s.early_stop, .patience = s.patience, .every = std::max(1, s.eval_every)});
     // Early stopping restores the best tables in OnTrainEnd, before the final report below.
-    state = s.quiet ? trainer.Train(data.train, guard, stopper, reporter)
-                    : trainer.Train(data.train, progress, guard, stopper, reporter);
+    state = train(stopper);
     if (!s.quiet && stopper.BestEpoch() >= 0)
       std::cout << "early stopping: best " << s.early_stop << " " << stopper.BestValue()
                 << " at epoch " << stopper.BestEpoch() << "\n";
   } else {
-    state = s.quiet ? trainer.Train(data.train, guard, reporter)
-                    : trainer.Train(data.train, progress, guard, reporter);
+    state = train();
   }
 
   const auto& final_point = reporter.Report(trainer, state, true);
@@ -390,6 +411,7 @@ int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, cons
   typename T::Options o;
   o.epochs = s.epochs;
   o.batch_size = s.batch;
+  o.micro_batches = s.micro_batches;
   o.steps_per_epoch = s.steps_per_epoch;
   o.seed = s.seed;
   o.threads = s.threads;

@@ -91,6 +91,26 @@ directspec_example_test(NAME examples:regularizer_cost:bad_steps EXIT 2
   REGEX "regularizer_cost: STEPS must be a positive integer, got 'abc'.*usage: regularizer_cost"
   COMMAND $<TARGET_FILE:regularizer_cost> synthetic abc)
 
+# ------------------------------------------------------------------- CLI: checkpoint and resume
+# 2E epochs against E + --resume for E more (tests/scripts/check_resume.cmake), MF and LightGCN
+# (with micro-batches and early stopping), 1 and 2 threads.
+foreach(threads 1 2)
+  foreach(model mf lightgcn)
+    set(_resume_args --model ${model} --eval-every 1 --threads ${threads}
+                     --lr 20 --lr-decay 0.9)
+    if(model STREQUAL "lightgcn")
+      list(APPEND _resume_args --micro-batches 3 --early-stop ndcg@20 --patience 10)
+    endif()
+    string(REPLACE ";" "|" _resume_args "${_resume_args}")
+    add_test(NAME cli:resume:${model}:t${threads}
+             COMMAND ${CMAKE_COMMAND} -DCLI=${_ex_cli} -DWORKDIR=${_ex_work}/resume_${model}_${threads}
+                     "-DARGS=${_resume_args}" -DHALF=2
+                     -P ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_resume.cmake)
+    set_tests_properties(cli:resume:${model}:t${threads} PROPERTIES TIMEOUT 300 LABELS cli
+                         ENVIRONMENT "OMP_WAIT_POLICY=passive;LC_ALL=C")
+  endforeach()
+endforeach()
+
 # -------------------------------------------------------------------------- CLI: usage and errors
 directspec_example_test(NAME cli:help EXIT 0
   REGEX "usage: directspec-train.*--preset NAME.*--export-npy DIR"

@@ -316,6 +316,93 @@ TEMPLATE_TEST_CASE("LightGCN steps are bitwise identical on 1 and 2 threads",
   CHECK(XU[0] == XU[1]);
   CHECK(XI[0] == XI[1]);
   CHECK(grads[0][0].rows == grads[1][0].rows);
-  CHECK(grads[0][0].values == grads[1][0].values);
+  CHECK(grads[0][0].Values() == grads[1][0].Values());
 }
 #endif
+
+namespace {
+
+// A sparse graph above the size where the neighbourhood step's node scans and row zeroing run in
+// parallel (models/propagation.hpp kParallelNodes): `per_user` random items per user.
+Interactions LargeSparse(Index users, Index items, Index per_user, std::uint64_t seed) {
+  std::mt19937_64 engine = MakeStream(seed, 5);
+  std::vector<std::pair<Id, Id>> pairs;
+  for (Index u = 0; u < users; ++u)
+    for (Index k = 0; k < per_user; ++k)
+      pairs.emplace_back(static_cast<Id>(u),
+                         static_cast<Id>(UniformIndex(engine, static_cast<std::uint64_t>(items))));
+  return Interactions::FromPairs(users, items, pairs);
+}
+
+}  // namespace
+
+#ifdef _OPENMP
+TEST_CASE("Neighbourhood steps on a large graph: parallel scans are exact and thread-invariant",
+          "[models][lightgcn][propagation]") {
+  const auto train = LargeSparse(24000, 16000, 6, 21);
+  REQUIRE(train.Users() + train.Items() >= 32768);
+  const auto batch = RandomBatch(train, 64, 5);
+  const auto GU = RandomRows<float>(64, 8, 1), GI = RandomRows<float>(128, 8, 2);
+  RowMatrix<float> XU[3], XI[3];
+  std::vector<RowGradient<float>> grads[3];
+  const int saved = omp_get_max_threads();
+  for (int t = 1; t <= 2; ++t) {
+    omp_set_num_threads(t);
+    LightGCN<float, NeighbourhoodPropagation> gcn({.dim = 8});
+    gcn.Initialize(train, 3);
+    gcn.Encode(batch.users, batch.items, XU[t - 1], XI[t - 1]);
+    gcn.Backward(GU, GI, grads[t - 1]);
+    // The dense-frontier branch ran (a level's frontier tested every node) and the gradient
+    // reaches far beyond the batch.
+    CHECK(gcn.GetPropagation().FrontierSizes()[0] > 8000);
+  }
+  omp_set_num_threads(saved);
+  CHECK(XU[0] == XU[1]);
+  CHECK(XI[0] == XI[1]);
+  CHECK(grads[0][0].rows == grads[1][0].rows);
+  CHECK(grads[0][0].Values() == grads[1][0].Values());
+
+  // Against the whole-graph policy (every row of the graph): equal to rounding on the rows the
+  // neighbourhood lists, zero elsewhere.
+  LightGCN<float, WholeGraphPropagation> whole({.dim = 8});
+  whole.Initialize(train, 3);
+  whole.Encode(batch.users, batch.items, XU[2], XI[2]);
+  whole.Backward(GU, GI, grads[2]);
+  CHECK((XU[2] - XU[0]).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK((XI[2] - XI[0]).cwiseAbs().maxCoeff() < 1e-5f);
+  RowMatrix<float> dense = grads[2][0].Values();
+  const RowGradient<float>& local = grads[0][0];
+  for (Index k = 0; k < local.Size(); ++k) {
+    const Id r = local.rows[static_cast<std::size_t>(k)];
+    CHECK((dense.row(r) - local.values.row(k)).cwiseAbs().maxCoeff() < 1e-5f);
+    dense.row(r).setZero();
+  }
+  CHECK(dense.cwiseAbs().maxCoeff() == 0.0f);
+}
+#endif
+
+TEST_CASE("The neighbourhood gradient keeps its capacity between steps",
+          "[models][lightgcn][propagation]") {
+  // Steps with different neighbourhood sizes reuse one values buffer: no reallocation (and so no
+  // fresh pages) once it has grown to the largest.
+  const auto train = RandomInteractions(300, 400, 0.01, 8);
+  LightGCN<float, NeighbourhoodPropagation> gcn({.dim = 16, .layers = 2});
+  gcn.Initialize(train, 1);
+  std::vector<RowGradient<float>> grads;
+  RowMatrix<float> XU, XI;
+  auto step = [&](Index size, std::uint64_t seed) {
+    const auto batch = RandomBatch(train, size, seed);
+    gcn.Encode(batch.users, batch.items, XU, XI);
+    gcn.Backward(RandomRows<float>(size, 16, seed), RandomRows<float>(2 * size, 16, seed + 1),
+                 grads);
+    return grads[0].Size();
+  };
+  const Index large = step(64, 1);
+  const float* buffer = grads[0].values.data();
+  const Index small = step(2, 2);
+  CHECK(small < large);
+  CHECK(grads[0].values.data() == buffer);
+  CHECK(grads[0].values.rows() >= large);
+  CHECK(step(64, 1) == large);
+  CHECK(grads[0].values.data() == buffer);
+}

@@ -25,7 +25,8 @@ inline void CheckOutputPaths(const Settings& s) {
       {"--json", &s.json},
       {"--save-model", &s.save_model},
       {"--spectrum-svg", &s.spectrum_svg},
-      {"--recommend-out", &s.recommend_out}};
+      {"--recommend-out", &s.recommend_out},
+      {"--checkpoint", &s.checkpoint}};
   std::vector<std::pair<const char*, std::filesystem::path>> seen;
   auto check_unique = [&](const char* flag, const std::filesystem::path& path) {
     std::error_code ec;

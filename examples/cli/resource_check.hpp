@@ -41,6 +41,7 @@ inline RunShape ShapeOf(const Settings& s, const Dataset& data, int threads) {
   r.normalize_rows = s.normalize;
   r.shrink = s.shrink > 0;
   r.batch = s.batch;
+  r.micro_batches = s.micro_batches;
   r.negatives = s.loss == "bpr" ? s.negatives : 0;
   r.optimizer = s.optimizer == "adam" ? OptimizerKind::kAdam : OptimizerKind::kSgd;
   r.scalar_bytes = sizeof(float);
@@ -73,6 +74,8 @@ inline std::string FlagsFor(unsigned drivers, const Settings& s, const RunShape&
                                       ? std::to_string(s.batch_given) + " (clamped to the " +
                                             std::to_string(s.batch) + " train rows)"
                                       : std::to_string(s.batch)));
+  if (drivers & kDriverMicroBatches)
+    flags.push_back("--micro-batches " + std::to_string(s.micro_batches));
   if (drivers & kDriverNegatives) flags.push_back("--negatives " + std::to_string(s.negatives));
   if (drivers & kDriverDim) flags.push_back("--dim " + std::to_string(s.dim));
   if (drivers & kDriverLayers) flags.push_back("--layers " + std::to_string(s.layers));

@@ -81,6 +81,14 @@ class AnyOptimizer {
   S LearningRate() const {
     return std::visit([](const auto& o) { return static_cast<S>(o.LearningRate()); }, optimizer_);
   }
+  /// Checkpoint state: the chosen optimizer's (its LoadState refuses another kind).
+  void SaveState(StateArchive& archive, const std::string& prefix) const {
+    std::visit([&](const auto& o) { o.SaveState(archive, prefix); }, optimizer_);
+  }
+  void LoadState(const StateArchive& archive, const std::string& prefix) {
+    std::visit([&](auto& o) { o.LoadState(archive, prefix); }, optimizer_);
+  }
+
   void Reset() {
     std::visit(
         [](auto& o) {

@@ -1,7 +1,7 @@
 // directspec-train settings: every flag of the CLI as one struct, the reference presets
-// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a preset).
-// Every value is checked here, before any data is read: a bad one is a UsageError (exit 2) that
-// names the flag and the value, never a library option or a source file.
+// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a
+// preset). Every value is checked here, before any data is read: a bad one is a UsageError (exit 2)
+// that names the flag and the value, never a library option or a source file.
 #pragma once
 
 #include <algorithm>
@@ -51,6 +51,7 @@ struct Settings {
   std::string optimizer = "sgd";  // sgd | adam
   double lr = 10.0, lr_decay = 1.0;
   int dim = 64, batch = 256, epochs = 30;
+  int micro_batches = 1;          // M filter batches per encoder pass and update
   long long steps_per_epoch = 0;  // 0: floor(train rows / batch), as the reference
   double subsample = 1.0;         // fraction of train interactions kept (scaling runs)
   std::uint64_t seed = 0;
@@ -64,6 +65,9 @@ struct Settings {
   int patience = 5;
   // output
   std::string json, save_model, export_npy, spectrum_svg, recommend_out;
+  // checkpoints: write the whole training state every N epochs (and after the last); continue one
+  std::string checkpoint, resume;
+  int checkpoint_every = 1;
   int k = 20;
   bool quiet = false;
   std::string preset;
@@ -329,6 +333,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--dim", [&] { s.dim = positive(ParseNumber<int>(flag, value)); }},
       {"--batch", [&] { s.batch = positive(ParseNumber<int>(flag, value)); }},
       {"--epochs", [&] { s.epochs = positive(ParseNumber<int>(flag, value)); }},
+      {"--micro-batches", [&] { s.micro_batches = positive(ParseNumber<int>(flag, value)); }},
       {"--steps-per-epoch",
        [&] {
          s.steps_per_epoch = ParseNumber<long long>(flag, value);
@@ -368,6 +373,9 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--export-npy", [&] { s.export_npy = value; }},
       {"--spectrum-svg", [&] { s.spectrum_svg = value; }},
       {"--recommend-out", [&] { s.recommend_out = value; }},
+      {"--checkpoint", [&] { s.checkpoint = value; }},
+      {"--checkpoint-every", [&] { s.checkpoint_every = positive(ParseNumber<int>(flag, value)); }},
+      {"--resume", [&] { s.resume = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
@@ -464,6 +472,10 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   if (!s.early_stop.empty()) CheckMetricName(s, s.early_stop);
   if (!s.data.empty() && !s.train.empty()) throw UsageError("give either --data or --train/--test");
   CheckPreparationFlags(s, flags);
+  const bool every_given = std::any_of(
+      flags.begin(), flags.end(), [](const auto& f) { return f.first == "--checkpoint-every"; });
+  if (every_given && s.checkpoint.empty())
+    throw UsageError("--checkpoint-every needs --checkpoint FILE");
   return s;
 }
 

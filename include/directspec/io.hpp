@@ -1,11 +1,12 @@
-// Umbrella header of the io layer: model files (SaveModel / LoadModel / ParseModel), .npy export
-// and import, split directories of prepared data, and the plumbing they share: atomic file and
-// directory writes, output-path checks, temporary-file cleanup (after errors, handled signals and
-// killed runs), checksums.
+// Umbrella header of the io layer: model files (SaveModel / LoadModel / ParseModel), training
+// checkpoints (SaveCheckpoint / LoadCheckpoint), .npy export and import, split directories of
+// prepared data, and the plumbing they share: atomic file and directory writes, output-path
+// checks, temporary-file cleanup (after errors, handled signals and killed runs), checksums.
 #pragma once
 
 #include "directspec/io/atomic_dir.hpp"
 #include "directspec/io/atomic_file.hpp"
+#include "directspec/io/checkpoint.hpp"
 #include "directspec/io/file_io.hpp"
 #include "directspec/io/interaction_writers.hpp"
 #include "directspec/io/io_error.hpp"

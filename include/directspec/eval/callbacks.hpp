@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/eval/eval_result.hpp"
 #include "directspec/eval/evaluator.hpp"
@@ -152,6 +153,10 @@ class EarlyStopping {
 
   template <class T>
   bool OnTrainBegin(T&, const TrainingState&) {
+    if (resumed_) {  // LoadState: continue from the checkpoint's best-so-far
+      resumed_ = false;
+      return false;
+    }
     history_.clear();
     best_epoch_ = -1;
     best_value_ = 0;
@@ -211,6 +216,53 @@ class EarlyStopping {
     restored_ = true;
   }
 
+  /// Checkpoint state (io/checkpoint.hpp): best epoch and value, evaluations since the best and
+  /// the best tables. The evaluation history is not kept (History() restarts after a resume).
+  void SaveState(StateArchive& archive) const {
+    archive.PutText("early_stopping.metric", options_.metric);
+    archive.PutInt("early_stopping.best_epoch", best_epoch_);
+    archive.PutReal("early_stopping.best_value", best_value_);
+    archive.PutInt("early_stopping.bad", bad_);
+    const std::size_t count = snapshot_f_.size() + snapshot_d_.size();
+    archive.PutInt("early_stopping.tables", static_cast<std::int64_t>(count));
+    for (std::size_t t = 0; t < snapshot_f_.size(); ++t)
+      archive.PutMatrix("early_stopping.table." + std::to_string(t), snapshot_f_[t]);
+    for (std::size_t t = 0; t < snapshot_d_.size(); ++t)
+      archive.PutMatrix("early_stopping.table." + std::to_string(t), snapshot_d_[t]);
+  }
+  /// Restores SaveState's entries; the next OnTrainBegin keeps them instead of starting afresh.
+  void LoadState(const StateArchive& archive) {
+    const std::string& metric = archive.GetText("early_stopping.metric");
+    if (metric != options_.metric)
+      throw StateError("the checkpoint's early stopping watches '" + metric + "', this run '" +
+                       options_.metric + "'");
+    const std::int64_t best_epoch = archive.GetInt("early_stopping.best_epoch");
+    const std::int64_t bad = archive.GetInt("early_stopping.bad");
+    const std::int64_t count = archive.GetInt("early_stopping.tables");
+    if (best_epoch < -1 || bad < 0 || count < 0 || count > 1024)
+      throw StateError("the early-stopping state is invalid");
+    std::vector<RowMatrix<float>> snap_f;
+    std::vector<RowMatrix<double>> snap_d;
+    for (std::int64_t t = 0; t < count; ++t) {
+      const std::string name = "early_stopping.table." + std::to_string(t);
+      if (archive.KindOf(name) == StateArchive::Kind::kFloat32)
+        archive.GetMatrix(name, snap_f.emplace_back());
+      else
+        archive.GetMatrix(name, snap_d.emplace_back());
+    }
+    if (!snap_f.empty() && !snap_d.empty())
+      throw StateError("the early-stopping tables mix float and double");
+    history_.clear();
+    best_epoch_ = static_cast<Index>(best_epoch);
+    best_value_ = archive.GetReal("early_stopping.best_value");
+    bad_ = static_cast<Index>(bad);
+    stopped_epoch_ = 0;
+    restored_ = false;
+    snapshot_f_ = std::move(snap_f);
+    snapshot_d_ = std::move(snap_d);
+    resumed_ = true;
+  }
+
   Index BestEpoch() const { return best_epoch_; }  // -1 before the first evaluation
   double BestValue() const { return best_value_; }
   Index StoppedEpoch() const { return stopped_epoch_; }  // 0 when training ran to the end
@@ -245,6 +297,7 @@ class EarlyStopping {
   Index bad_ = 0;
   Index stopped_epoch_ = 0;
   bool restored_ = false;
+  bool resumed_ = false;  // LoadState ran: the next OnTrainBegin keeps the state
   std::vector<RowMatrix<float>> snapshot_f_;
   std::vector<RowMatrix<double>> snapshot_d_;
 };

@@ -39,9 +39,11 @@ struct ColumnMask {
   static unsigned Bit(Id c) { return static_cast<unsigned>(c) & 63u; }
 };
 
-/// Where a row-restricted product writes row rows[k]: at row k of Y (a compact |rows| x d
-/// block) or at row rows[k] of an n+m row Y (rows outside the list are left untouched).
-enum class RowOutput { kCompact, kByNode };
+/// Where a row-restricted product writes row rows[k]: at row k of Y (kCompact: Y is resized to
+/// |rows| x d; kCompactPrefix: Y must already have >= |rows| rows of width d, and rows past
+/// |rows| are left untouched, so a buffer with spare capacity is not reallocated) or at row
+/// rows[k] of an n+m row Y (kByNode; rows outside the list are left untouched).
+enum class RowOutput { kCompact, kCompactPrefix, kByNode };
 
 namespace detail {
 
@@ -221,8 +223,8 @@ void Multiply(const NormalizedAdjacency<S>& A, const RowMatrix<S>& X, RowMatrix<
 }
 
 /// Row-restricted pull: for each k, row r = rows[k] of (gamma Â X + beta B) is written to Y at
-/// row k (kCompact; Y is resized to |rows| x d) or at row r (kByNode; Y must already be
-/// (n+m) x d). X and B are indexed by node and are read only on the neighbours of `rows`
+/// row k (kCompact, kCompactPrefix) or at row r (kByNode; Y must already be (n+m) x d); see
+/// RowOutput. X and B are indexed by node and are read only on the neighbours of `rows`
 /// admitted by `mask` (X) and on `rows` themselves (B), so they need be valid only there.
 template <class S>
 void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, S gamma,
@@ -233,12 +235,14 @@ void MultiplyAddRows(const NormalizedAdjacency<S>& A, std::span<const Id> rows, 
   assert(&Y != &X && &Y != B);
   if (output == RowOutput::kCompact)
     Y.resize(count, d);
+  else if (output == RowOutput::kCompactPrefix)
+    assert(Y.rows() >= count && Y.cols() == d);
   else
     assert(Y.rows() == A.Nodes() && Y.cols() == d);
   const S* x = X.data();
   const S* b = B == nullptr ? nullptr : B->data();
   S* y = Y.data();
-  const bool compact = output == RowOutput::kCompact;
+  const bool compact = output != RowOutput::kByNode;
   // Work estimate without a pass over the rows: average degree times row count.
   [[maybe_unused]] const bool parallel =
       A.Nodes() > 0 && count * (A.Nnz() / A.Nodes() + 1) * d >= detail::kParallelMultiplyAdds;

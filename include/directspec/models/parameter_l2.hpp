@@ -22,7 +22,7 @@ S AddRowsL2(const RowMatrix<S>& table, std::span<const Id> ids, S coeff, RowGrad
   constexpr Id kWanted = -2;
   const Index d = table.cols();
   if (grad.rows.empty() && grad.values.cols() != d) grad.values.resize(0, d);
-  assert(grad.values.cols() == d && grad.values.rows() == grad.Size());
+  assert(grad.values.cols() == d && grad.values.rows() >= grad.Size());
   for (Id id : ids) slot[static_cast<std::size_t>(id)] = kWanted;
   // Locate the wanted rows already in the gradient (one pass over its rows, no hash map).
   for (Index k = 0; k < grad.Size(); ++k) {
@@ -39,8 +39,8 @@ S AddRowsL2(const RowMatrix<S>& table, std::span<const Id> ids, S coeff, RowGrad
     }
   }
   if (missing > 0) {
-    grad.values.conservativeResize(old_rows + missing, d);
-    grad.values.bottomRows(missing).setZero();
+    grad.Reserve(old_rows + missing, d, /*keep_values=*/true);  // the first old_rows survive
+    grad.values.middleRows(old_rows, missing).setZero();
   }
   S sum = 0;
   for (Id id : ids) {

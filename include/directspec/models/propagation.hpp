@@ -29,6 +29,7 @@
 #include <span>
 #include <vector>
 
+#include "directspec/core/first_exception.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
@@ -63,6 +64,47 @@ void PropagateAll(const NormalizedAdjacency<S>& A, std::span<const S> weights,
 template <class S>
 void EnsureShape(RowMatrix<S>& m, Index rows, Index cols) {
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+/// Runs f(lo, hi, part) on contiguous, equal parts of [0, n), one per thread of a parallel
+/// region when `parallel` (else one part), and returns how many parts ran (parts 0..count-1,
+/// in order). An exception inside the region is carried out and rethrown.
+template <class F>
+int ForRanges(Index n, bool parallel, F&& f) {
+  int used = 1;
+  FirstException errors;
+#ifdef _OPENMP
+#pragma omp parallel if (parallel)
+#endif
+  errors.Run([&] {
+    const int parts = ThreadCount();
+    const int part = ThreadId();
+    if (part == 0) used = parts;
+    const Index lo = n * part / parts, hi = n * (part + 1) / parts;
+    f(lo, hi, part);
+  });
+  errors.Rethrow();
+  return used;
+}
+
+/// Below this many nodes (or row entries to zero) the serial loops of a neighbourhood step stay
+/// serial: a parallel region costs a few microseconds.
+inline constexpr Index kParallelNodes = Index{1} << 15;
+
+/// Zeroes rows `rows` of Y (by node), in parallel for long lists.
+template <class S>
+void ZeroRows(std::span<const Id> rows, RowMatrix<S>& Y) {
+  const Index count = static_cast<Index>(rows.size());
+  ForRanges(count, count * Y.cols() >= kParallelMultiplyAdds, [&](Index lo, Index hi, int) {
+    for (Index k = lo; k < hi; ++k) Y.row(rows[static_cast<std::size_t>(k)]).setZero();
+  });
+}
+
+/// Zeroes the first `count` rows of Y, in parallel for large blocks.
+template <class S>
+void ZeroTopRows(Index count, RowMatrix<S>& Y) {
+  ForRanges(count, count * Y.cols() >= kParallelMultiplyAdds,
+            [&](Index lo, Index hi, int) { Y.middleRows(lo, hi - lo).setZero(); });
 }
 
 }  // namespace detail
@@ -154,7 +196,8 @@ class NeighbourhoodPropagation {
     Prepare(A, layers, d);
     if (layers == 0) {
       grad.rows.assign(nodes.begin(), nodes.end());
-      grad.values = weights[0] * GT;
+      grad.Reserve(grad.Size(), d);
+      grad.Values() = weights[0] * GT;
       return;
     }
     // The batch gradient by node, in the buffer that level K-1 does not write.
@@ -171,9 +214,11 @@ class NeighbourhoodPropagation {
       const S wj = weights[static_cast<std::size_t>(j)];
       // Output rows (S_j) start as w_j G on the batch rows; then the product is added.
       RowMatrix<S>& level = buffer_[static_cast<std::size_t>(j % 2)];
+      // The last level writes the gradient's values, whose capacity persists between steps.
       RowMatrix<S>& out = j > 0 ? level : grad.values;
       const Id* position = nullptr;  // compact row of each node (last level only)
       if (j == 0) {
+        grad.Reserve(static_cast<Index>(rows.size()), d);
         for (std::size_t k = 0; k < rows.size(); ++k) position_[rows[k]] = static_cast<Id>(k);
         position = position_.data();
       }
@@ -182,9 +227,9 @@ class NeighbourhoodPropagation {
         // Small support (the batch itself, at level K-1): scatter from it, which touches only
         // its own non-zeros, into zeroed output rows.
         if (j == 0)
-          out.setZero(static_cast<Index>(rows.size()), d);
+          detail::ZeroTopRows(static_cast<Index>(rows.size()), out);
         else
-          for (Id r : rows) out.row(r).setZero();
+          detail::ZeroRows<S>(rows, out);
         ScatterAddRows<S>(A, support, gamma, *inner, out, position);
       } else {
         // The pull must see the inner bracket as zero outside S_{j+1}, but its buffer is never
@@ -192,12 +237,15 @@ class NeighbourhoodPropagation {
         // is cheaper to zero the few rows outside it and pull unmasked.
         ColumnMask mask = in_support;
         if (2 * support.size() >= static_cast<std::size_t>(A.Nodes())) {
-          for (Index r = 0; r < A.Nodes(); ++r)
-            if (!in_support.Admits(static_cast<Id>(r))) inner->row(r).setZero();
+          detail::ForRanges(A.Nodes(), A.Nodes() >= detail::kParallelNodes,
+                            [&](Index lo, Index hi, int) {
+                              for (Index r = lo; r < hi; ++r)
+                                if (!in_support.Admits(static_cast<Id>(r))) inner->row(r).setZero();
+                            });
           mask = {};
         }
         MultiplyAddRows<S>(A, rows, gamma, *inner, S(0), nullptr, out,
-                           j == 0 ? RowOutput::kCompact : RowOutput::kByNode, mask);
+                           j == 0 ? RowOutput::kCompactPrefix : RowOutput::kByNode, mask);
       }
       for (std::size_t k = 0; k < nodes.size(); ++k)
         out.row(row_of(nodes[k])) += wj * GT.row(static_cast<Index>(k));
@@ -246,23 +294,22 @@ class NeighbourhoodPropagation {
   /// out = include ∪ neighbours(sources), sorted and distinct; `in_sources` must admit exactly
   /// `sources` (see MaskOf). Small source sets mark their neighbours (cost: their non-zeros);
   /// large ones test every node for a neighbour in the set, stopping at the first hit (cost:
-  /// about one test per node, as most nodes then have one early in their list).
+  /// about one test per node, as most nodes then have one early in their list). The scans over
+  /// all nodes run in parallel on contiguous node ranges, each collecting its own sorted part;
+  /// the parts are concatenated in order, so the result does not depend on the thread count.
   void Frontier(const NormalizedAdjacency<S>& A, std::span<const Id> include,
                 std::span<const Id> sources, ColumnMask in_sources, std::vector<Id>& out) {
     out.clear();
     const Index n = A.Nodes();
+    const bool parallel = n >= detail::kParallelNodes;
     for (Id node : include) marker_[static_cast<std::size_t>(node)] = 1;
     if (8 * sources.size() >= static_cast<std::size_t>(n)) {
-      for (Index r = 0; r < n; ++r) {
-        bool hit = marker_[static_cast<std::size_t>(r)] != 0;
-        if (!hit)
-          for (Id c : A.Neighbours(r))
-            if (in_sources.Admits(c)) {
-              hit = true;
-              break;
-            }
-        if (hit) out.push_back(static_cast<Id>(r));
-      }
+      ScanNodes(n, parallel, out, [&](Index r) {
+        if (marker_[static_cast<std::size_t>(r)] != 0) return true;
+        for (Id c : A.Neighbours(r))
+          if (in_sources.Admits(c)) return true;
+        return false;
+      });
       for (Id node : include) marker_[static_cast<std::size_t>(node)] = 0;
       return;
     }
@@ -284,22 +331,49 @@ class NeighbourhoodPropagation {
       std::sort(out.begin(), out.end());
       for (Id node : out) marker_[static_cast<std::size_t>(node)] = 0;
     } else {
+      // Many marked nodes: collecting them in node order is cheaper than sorting.
       out.clear();
-      for (Index r = 0; r < n; ++r) {
+      ScanNodes(n, parallel, out, [&](Index r) {
         std::uint8_t& m = marker_[static_cast<std::size_t>(r)];
-        if (m != 0) {
-          m = 0;
-          out.push_back(static_cast<Id>(r));
-        }
-      }
+        const bool hit = m != 0;
+        m = 0;
+        return hit;
+      });
     }
+  }
+
+  /// out = the nodes r in increasing order for which test(r) holds; test may write only state
+  /// of node r. In parallel, each thread scans a contiguous range into its own list.
+  template <class Test>
+  void ScanNodes(Index n, bool parallel, std::vector<Id>& out, Test&& test) {
+    if (!parallel) {
+      for (Index r = 0; r < n; ++r)
+        if (test(r)) out.push_back(static_cast<Id>(r));
+      return;
+    }
+#ifdef _OPENMP
+    const auto threads = static_cast<std::size_t>(omp_get_max_threads());
+#else
+    const std::size_t threads = 1;
+#endif
+    if (parts_.size() < threads) parts_.resize(threads);
+    const int used = detail::ForRanges(n, true, [&](Index lo, Index hi, int part) {
+      std::vector<Id>& local = parts_[static_cast<std::size_t>(part)];
+      local.clear();
+      for (Index r = lo; r < hi; ++r)
+        if (test(r)) local.push_back(static_cast<Id>(r));
+    });
+    for (int p = 0; p < used; ++p)
+      out.insert(out.end(), parts_[static_cast<std::size_t>(p)].begin(),
+                 parts_[static_cast<std::size_t>(p)].end());
   }
 
   std::vector<std::uint8_t> marker_;    // all 0 between calls
   std::vector<Id> position_;            // all -1 between calls
   std::vector<std::uint64_t> members_;  // the current node set, one bit per node (see MaskOf)
   std::vector<std::vector<Id>> frontier_;
-  RowMatrix<S> buffer_[2];  // (n+m) x d, valid only on the current level's rows
+  std::vector<std::vector<Id>> parts_;  // per-thread parts of a parallel node scan
+  RowMatrix<S> buffer_[2];              // (n+m) x d, valid only on the current level's rows
 };
 
 }  // namespace directspec

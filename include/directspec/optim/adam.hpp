@@ -104,6 +104,46 @@ class Adam {
   const Options& GetOptions() const { return options_; }
   const Decay& DecayPolicy() const { return decay_; }
 
+  /// Checkpoint state (io/checkpoint.hpp): the current rate and, per table, both moments and
+  /// the per-row step counts.
+  void SaveState(StateArchive& archive, const std::string& prefix) const {
+    archive.PutText(prefix + "kind", kName);
+    archive.PutReal(prefix + "learning_rate", rate_);
+    archive.PutInt(prefix + "tables", static_cast<std::int64_t>(state_.size()));
+    for (std::size_t t = 0; t < state_.size(); ++t) {
+      const std::string p = prefix + std::to_string(t) + ".";
+      archive.PutMatrix(p + "first_moment", state_[t].first);
+      archive.PutMatrix(p + "second_moment", state_[t].second);
+      archive.PutInts(p + "steps", state_[t].steps);
+    }
+  }
+  void LoadState(const StateArchive& archive, const std::string& prefix) {
+    detail::CheckStateKind(archive, prefix, kName);
+    const double rate = archive.GetReal(prefix + "learning_rate");
+    if (!(rate > 0) || !std::isfinite(rate))
+      throw StateError("state entry '" + prefix + "learning_rate' holds " + std::to_string(rate) +
+                       ", not a finite positive rate");
+    const std::int64_t tables = archive.GetInt(prefix + "tables");
+    if (tables < 0 || tables > 1024)
+      throw StateError("state entry '" + prefix + "tables' holds " + std::to_string(tables));
+    std::vector<State> state(static_cast<std::size_t>(tables));
+    for (std::size_t t = 0; t < state.size(); ++t) {
+      const std::string p = prefix + std::to_string(t) + ".";
+      archive.GetMatrix(p + "first_moment", state[t].first);
+      archive.GetMatrix(p + "second_moment", state[t].second, state[t].first.rows(),
+                        state[t].first.cols());
+      state[t].steps = archive.GetInts(p + "steps");
+      if (static_cast<Index>(state[t].steps.size()) != state[t].first.rows())
+        throw StateError("state entry '" + p + "steps' has " +
+                         std::to_string(state[t].steps.size()) + " rows, the moments " +
+                         std::to_string(state[t].first.rows()));
+      for (std::int64_t count : state[t].steps)
+        if (count < 0) throw StateError("state entry '" + p + "steps' holds a negative count");
+    }
+    rate_ = rate;
+    state_ = std::move(state);
+  }
+
   /// Steps that have touched row `row` of table `table` (0 before its first update).
   std::int64_t RowSteps(std::size_t table, Id row) const {
     if (table >= state_.size() || state_[table].steps.empty()) return 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "directspec/core/row_gradient.hpp"
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/optim/decay.hpp"
 #include "directspec/optim/update_checks.hpp"
@@ -57,6 +58,21 @@ class Sgd {
     rate_ = rate;
   }
   const Decay& DecayPolicy() const { return decay_; }
+
+  /// Checkpoint state (io/checkpoint.hpp): the current rate (the decay policies are stateless:
+  /// the next rate follows from it, the initial rate and the epoch).
+  void SaveState(StateArchive& archive, const std::string& prefix) const {
+    archive.PutText(prefix + "kind", kName);
+    archive.PutReal(prefix + "learning_rate", rate_);
+  }
+  void LoadState(const StateArchive& archive, const std::string& prefix) {
+    detail::CheckStateKind(archive, prefix, kName);
+    const double rate = archive.GetReal(prefix + "learning_rate");
+    if (!(rate > 0) || !std::isfinite(rate))
+      throw StateError("state entry '" + prefix + "learning_rate' holds " + std::to_string(rate) +
+                       ", not a finite positive rate");
+    rate_ = rate;
+  }
 
  private:
   double initial_;

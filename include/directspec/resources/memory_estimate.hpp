@@ -43,7 +43,8 @@ struct RunShape {
   bool normalize_rows = true;  // RowNormalizer before the filter
   bool shrink = false;         // NormShrink after it (s > 0)
   Index batch = 256;
-  Index negatives = 0;  // per positive
+  Index micro_batches = 1;  // M filter batches per update (Trainer::Options::micro_batches)
+  Index negatives = 0;      // per positive
   OptimizerKind optimizer = OptimizerKind::kSgd;
   Index scalar_bytes = 4;  // sizeof(float)
   int threads = 1;
@@ -61,14 +62,15 @@ struct RunShape {
 
 /// The settings a term grows with, so a refusal can name what to change: a set of these bits.
 enum MemoryDriver : unsigned {
-  kDriverData = 1u,         // users, items, interactions
-  kDriverDim = 2u,          // d
-  kDriverBatch = 4u,        // B
-  kDriverNegatives = 8u,    // negatives per positive
-  kDriverLayers = 16u,      // LightGCN K
-  kDriverEvalDepth = 32u,   // largest evaluation cut-off
-  kDriverRecommendK = 64u,  // recommendations per user
-  kDriverThreads = 128u     // OpenMP threads (per-thread tiles)
+  kDriverData = 1u,           // users, items, interactions
+  kDriverDim = 2u,            // d
+  kDriverBatch = 4u,          // B
+  kDriverNegatives = 8u,      // negatives per positive
+  kDriverLayers = 16u,        // LightGCN K
+  kDriverEvalDepth = 32u,     // largest evaluation cut-off
+  kDriverRecommendK = 64u,    // recommendations per user
+  kDriverThreads = 128u,      // OpenMP threads (per-thread tiles)
+  kDriverMicroBatches = 256u  // micro-batches per update
 };
 
 struct MemoryItem {
@@ -176,6 +178,12 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
   // of every edge, two (n + m) x d level buffers, the gradient over the K-hop neighbourhood (at
   // most every node), one frontier per layer (at most every node), markers and positions; and
   // the whole-graph propagation of InferenceEmbeddings (three (n + m) x d buffers, transient).
+  // Micro-batches (train/trainer.hpp): the encoder rows and their gradients for all M batches
+  // of an update, two M x rows x d matrices per side.
+  const double micro = std::max(1.0, D(r.micro_batches));
+  if (micro > 1)
+    add("micro-batch group rows (M x B x d)", batch | kDriverDim | kDriverMicroBatches,
+        2.0 * micro * (b_users + b_items) * d * s);
   if (lightgcn) {
     add("LightGCN adjacency", kDriverData, 8.0 * (nodes + 1.0) + 2.0 * nnz * (4.0 + s));
     add("LightGCN level buffers and gradient", table, 3.0 * nodes * d * s);
@@ -183,7 +191,8 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
         D(r.layers) * (4.0 * nodes + 24.0) + 14.0 * nodes + s * D(r.layers + 1));
     add("LightGCN full propagation", table, 3.0 * nodes * d * s, true);
   } else {
-    add("gradient rows", batch | kDriverDim, (b_users + b_items) * (d * s + 4.0) + 4.0 * nodes);
+    add("gradient rows", batch | kDriverDim | (micro > 1 ? kDriverMicroBatches : 0u),
+        micro * (b_users + b_items) * (d * s + 4.0) + 4.0 * nodes);
   }
 
   // Evaluation (eval/evaluator.hpp): copies of train and test, the top lists of every test user

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <vector>
 
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/train/training_state.hpp"
 
@@ -45,6 +46,10 @@ class LearningSignals {
 
   template <class T>
   void OnTrainBegin(T& trainer, const TrainingState& /*s*/) {
+    if (resumed_) {  // LoadState: keep the run's starting point and counts
+      resumed_ = false;
+      return;
+    }
     measured_ = {};
     initial_.clear();
     rows_.clear();
@@ -72,6 +77,46 @@ class LearningSignals {
     ++measured_.epochs;
   }
 
+  /// Checkpoint state (io/checkpoint.hpp): the kept rows of the initial tables and the counts.
+  void SaveState(StateArchive& archive) const {
+    archive.PutReals("learning_signals.measured",
+                     std::vector<double>{measured_.first_epoch_loss, measured_.last_epoch_loss,
+                                         static_cast<double>(measured_.epochs),
+                                         static_cast<double>(measured_.steps)});
+    archive.PutInt("learning_signals.tables", static_cast<std::int64_t>(initial_.size()));
+    for (std::size_t t = 0; t < initial_.size(); ++t) {
+      const std::string p = "learning_signals." + std::to_string(t) + ".";
+      archive.PutMatrix(p + "initial", initial_[t]);
+      archive.PutInts(p + "rows", std::vector<std::int64_t>(rows_[t].begin(), rows_[t].end()));
+    }
+  }
+  /// Restores SaveState's entries; the next OnTrainBegin keeps them.
+  void LoadState(const StateArchive& archive) {
+    const std::vector<double>& m = archive.GetReals("learning_signals.measured");
+    const std::int64_t count = archive.GetInt("learning_signals.tables");
+    if (m.size() != 4 || count < 0 || count > 1024)
+      throw StateError("the learning-signals state is invalid");
+    std::vector<RowMatrix<float>> initial(static_cast<std::size_t>(count));
+    std::vector<std::vector<Index>> rows(static_cast<std::size_t>(count));
+    for (std::size_t t = 0; t < initial.size(); ++t) {
+      const std::string p = "learning_signals." + std::to_string(t) + ".";
+      archive.GetMatrix(p + "initial", initial[t]);
+      const auto& r = archive.GetInts(p + "rows");
+      if (static_cast<Index>(r.size()) != initial[t].rows())
+        throw StateError("state entry '" + p + "rows' does not match its table");
+      for (std::int64_t row : r)
+        if (row < 0) throw StateError("state entry '" + p + "rows' holds a negative row");
+      rows[t].assign(r.begin(), r.end());
+    }
+    measured_.first_epoch_loss = m[0];
+    measured_.last_epoch_loss = m[1];
+    measured_.epochs = static_cast<Index>(m[2]);
+    measured_.steps = static_cast<Index>(m[3]);
+    initial_ = std::move(initial);
+    rows_ = std::move(rows);
+    resumed_ = true;
+  }
+
   /// The losses and steps so far, and the tables' movement at this moment.
   template <class T>
   LearningMeasurement Measure(T& trainer) const {
@@ -80,6 +125,7 @@ class LearningSignals {
     const auto tables = trainer.Encoder().Tables();
     for (std::size_t t = 0; t < tables.size() && t < initial_.size(); ++t) {
       for (std::size_t k = 0; k < rows_[t].size(); ++k) {
+        if (rows_[t][k] >= tables[t]->rows()) continue;  // a loaded state for another table
         const auto row = tables[t]->row(rows_[t][k]).template cast<double>();
         const auto first = initial_[t].row(static_cast<Index>(k)).template cast<double>();
         start += first.squaredNorm();
@@ -99,6 +145,7 @@ class LearningSignals {
   LearningMeasurement measured_{};
   std::vector<RowMatrix<float>> initial_;  // float: a relative change of 1e-3 needs no more
   std::vector<std::vector<Index>> rows_;
+  bool resumed_ = false;  // LoadState ran: the next OnTrainBegin keeps the state
 };
 
 }  // namespace directspec

@@ -15,6 +15,7 @@
 // bitwise-identical tables. Different seeds give different initial tables and batches.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -39,6 +40,7 @@
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/filters/filter_context.hpp"
@@ -206,6 +208,13 @@ class Trainer {
     /// Keep the encoder's current tables and the optimizer's state instead of re-initialising
     /// them at the start of Train() (continue training, or start from given tables).
     bool warm_start = false;
+    /// Filter batches per update (M): one encoder forward over the M batches' rows (LightGCN:
+    /// one propagation over the union of their neighbourhoods), then the normaliser, filter,
+    /// shrink and loss on each batch of batch_size pairs exactly as with M = 1, then one encoder
+    /// backward of the M batches' output gradients and one optimizer update with their SUM
+    /// (docs/trainer.md "Micro-batches"). An epoch still draws steps_per_epoch batches; its last
+    /// update takes the remainder when M does not divide them. 1: one update per batch.
+    Index micro_batches = 1;
   };
 
   Trainer() : Trainer(Options{}) {}
@@ -232,10 +241,16 @@ class Trainer {
   /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
   /// train/callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
   /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
+  ///
+  /// After LoadState (a checkpoint, io/checkpoint.hpp) the next Train() continues that run
+  /// instead: the loaded tables and optimizer state, epochs done + 1 .. options.epochs, the
+  /// sampler at the batch where the run stopped, train_seconds counting on.
   template <class... Callbacks>
   TrainingState Train(const Interactions& train, Callbacks&&... callbacks) {
     detail::ThreadScope thread_scope(options_.threads);
-    if (!options_.warm_start) Initialize(train);
+    const bool resuming = resume_;
+    resume_ = false;
+    if (!resuming && !options_.warm_start) Initialize(train);
     tables_ = encoder_.Tables();
     if (tables_.empty() || tables_.front()->size() == 0)
       throw std::logic_error(
@@ -244,6 +259,14 @@ class Trainer {
     sampler_.Reset(train, MakeStream(options_.seed, kSamplerSeedStream)());
     train_ = &train;
     stopped_ = false;
+    if (resuming) {
+      SeekSampler(batches_drawn_);
+    } else {
+      epochs_done_ = 0;
+      batches_drawn_ = 0;
+      seconds_done_ = 0;
+    }
+    at_epoch_boundary_ = true;
 
     TrainingState state;
     state.epochs = options_.epochs;
@@ -251,12 +274,16 @@ class Trainer {
                                 ? options_.steps_per_epoch
                                 : static_cast<Index>(sampler_.StepsPerEpoch(options_.batch_size));
     state.learning_rate = static_cast<double>(optimizer_.LearningRate());
+    state.epoch = epochs_done_;
+    state.first_epoch = epochs_done_ + 1;
     using Clock = std::chrono::steady_clock;
-    double seconds = 0;
+    double seconds = seconds_done_;
+    state.train_seconds = seconds;
     auto since = Clock::now();
     auto pause = [&] {
       seconds += std::chrono::duration<double>(Clock::now() - since).count();
       state.train_seconds = seconds;
+      if (at_epoch_boundary_) seconds_done_ = seconds;
     };
     auto resume = [&] { since = Clock::now(); };
     auto any = [&](auto&& hook) {
@@ -270,7 +297,7 @@ class Trainer {
     bool stop = any([&](auto& c) -> decltype(c.OnTrainBegin(*this, state)) {
       return c.OnTrainBegin(*this, state);
     });
-    for (Index epoch = 1; !stop && epoch <= options_.epochs; ++epoch) {
+    for (Index epoch = epochs_done_ + 1; !stop && epoch <= options_.epochs; ++epoch) {
       state.epoch = epoch;
       state.step = 0;
       state.epoch_loss = 0;
@@ -282,11 +309,16 @@ class Trainer {
         stop = true;
         break;
       }
+      at_epoch_boundary_ = false;
       double loss_sum = 0;
-      for (Index step = 1; step <= state.steps_per_epoch; ++step) {
+      for (Index step = 0; step < state.steps_per_epoch;) {
+        // One update of up to M batches; state.step counts batches, so it advances by M.
+        const Index count = std::min(options_.micro_batches, state.steps_per_epoch - step);
+        const double group_loss = RunUpdate(count);
+        step += count;
         state.step = step;
-        state.step_loss = static_cast<double>(Step());
-        loss_sum += state.step_loss;
+        state.step_loss = count == 1 ? group_loss : group_loss / static_cast<double>(count);
+        loss_sum += group_loss;
         state.epoch_loss = loss_sum / static_cast<double>(step);
         if (any([&](auto& c) -> decltype(c.OnStepEnd(*this, state)) {
               return c.OnStepEnd(*this, state);
@@ -297,6 +329,8 @@ class Trainer {
       }
       if (stop) break;
       optimizer_.EndEpoch(epoch);
+      epochs_done_ = epoch;
+      at_epoch_boundary_ = true;
       if (any([&](auto& c) -> decltype(c.OnEpochEnd(*this, state)) {
             return c.OnEpochEnd(*this, state);
           }))
@@ -312,34 +346,82 @@ class Trainer {
     return state;
   }
 
-  /// One training step on the next sampled batch; returns the batch loss (plus the layer-0 L2
-  /// penalty when enabled). Only valid inside Train() (callbacks may not call it).
+  /// One update on the next micro_batches sampled batches (one by default); returns the mean
+  /// batch loss (each plus its layer-0 L2 penalty when enabled). Only valid inside Train()
+  /// (callbacks may not call it).
   Scalar Step() {
     if (train_ == nullptr)
       throw std::logic_error("Trainer::Step: called outside Train() (no train data bound)");
-    const Interactions& train = *train_;
-    sampler_.Sample(options_.batch_size, batch_);
-    item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
-    std::copy(batch_.positives.begin(), batch_.positives.end(), item_rows_.begin());
-    std::copy(batch_.negatives.begin(), batch_.negatives.end(),
-              item_rows_.begin() + static_cast<std::ptrdiff_t>(batch_.positives.size()));
-    encoder_.Encode(batch_.users, item_rows_, x_[0], x_[1]);
-    contexts_[0] = FilterContext{batch_.users, train.View()};
-    contexts_[1] = FilterContext{item_rows_, train.Transposed()};
-
-    ForBothSides([this](int s) { ForwardSide(s); });
-    Scalar loss = loss_.Evaluate(*out_[0], *out_[1], batch_, gout_[0], gout_[1]);
-    ForBothSides([this](int s) { BackwardSide(s); });
-
-    encoder_.Backward(*gin_[0], *gin_[1], grads_);
-    if (options_.layer0_l2 > 0) {
-      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
-        loss += static_cast<Scalar>(
-            encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
-    }
-    optimizer_.Update(tables_, grads_);
-    return loss;
+    const Index count = options_.micro_batches;
+    return static_cast<Scalar>(count == 1 ? RunUpdate(1)
+                                          : RunUpdate(count) / static_cast<double>(count));
   }
+
+  // ------------------------------------------------------------------------- checkpoint state
+  /// Puts the state a run needs to continue into `archive` (io/checkpoint.hpp writes it): the
+  /// encoder's tables ("trainer.table.<name>"), the optimizer's state ("optimizer."), and the
+  /// progress: epochs done, batches drawn, train seconds. Valid between epochs: outside Train(),
+  /// or from OnEpochBegin / OnEpochEnd (the latter after the epoch's decay); anywhere else
+  /// (inside an epoch) it throws std::logic_error, as the tables would belong to no epoch.
+  void SaveState(StateArchive& archive) const {
+    static_assert(
+        requires(const OptimizerT& o, StateArchive& a) { o.SaveState(a, ""); },
+        "Trainer::SaveState: the optimizer has no SaveState(StateArchive&, prefix)");
+    if (!at_epoch_boundary_)
+      throw std::logic_error(
+          "Trainer::SaveState: called inside an epoch; save from OnEpochEnd or between Train() "
+          "calls");
+    const auto tables = encoder_.Tables();
+    const auto names = encoder_.TableNames();
+    for (std::size_t t = 0; t < tables.size(); ++t)
+      archive.PutMatrix(kStatePrefix + std::string("table.") + names[t], *tables[t]);
+    optimizer_.SaveState(archive, "optimizer.");
+    archive.PutInt(kStatePrefix + std::string("epochs_done"), epochs_done_);
+    archive.PutInt(kStatePrefix + std::string("batches_drawn"),
+                   static_cast<std::int64_t>(batches_drawn_));
+    archive.PutReal(kStatePrefix + std::string("train_seconds"), seconds_done_);
+  }
+
+  /// Restores what SaveState stored, for `train` (the data the run was trained on): initialises
+  /// the encoder for it (graph, shapes), replaces its tables (each must have the stored shape),
+  /// restores the optimizer and arms the next Train() to continue the run (see Train). Throws
+  /// StateError naming the entry when one is missing or does not fit; the trainer is then left
+  /// as a fresh Initialize would.
+  void LoadState(const StateArchive& archive, const Interactions& train) {
+    static_assert(
+        requires(OptimizerT & o, const StateArchive& a) { o.LoadState(a, ""); },
+        "Trainer::LoadState: the optimizer has no LoadState(const StateArchive&, prefix)");
+    Initialize(train);
+    const auto names = encoder_.TableNames();
+    std::vector<RowMatrix<Scalar>> loaded(names.size());
+    {
+      const auto tables = encoder_.Tables();
+      for (std::size_t t = 0; t < tables.size(); ++t)
+        archive.GetMatrix(kStatePrefix + std::string("table.") + names[t], loaded[t],
+                          tables[t]->rows(), tables[t]->cols());
+    }
+    const std::int64_t epochs = archive.GetInt(kStatePrefix + std::string("epochs_done"));
+    const std::int64_t batches = archive.GetInt(kStatePrefix + std::string("batches_drawn"));
+    const double seconds = archive.GetReal(kStatePrefix + std::string("train_seconds"));
+    if (epochs < 0 || batches < 0 || !(seconds >= 0) || !std::isfinite(seconds))
+      throw StateError("the trainer's progress is invalid (" + std::to_string(epochs) +
+                       " epochs, " + std::to_string(batches) + " batches, " +
+                       std::to_string(seconds) + " s)");
+    optimizer_.LoadState(archive, "optimizer.");
+    const auto tables = encoder_.Tables();
+    for (std::size_t t = 0; t < tables.size(); ++t) *tables[t] = std::move(loaded[t]);
+    epochs_done_ = static_cast<Index>(epochs);
+    batches_drawn_ = static_cast<std::uint64_t>(batches);
+    seconds_done_ = seconds;
+    at_epoch_boundary_ = true;
+    resume_ = true;
+  }
+
+  /// Epochs completed by the current (or last) Train(), counting those of a loaded checkpoint.
+  Index EpochsDone() const { return epochs_done_; }
+  /// Batches drawn from the sampler since the run began (M per update, an epoch's worth each
+  /// epoch).
+  std::uint64_t BatchesDrawn() const { return batches_drawn_; }
 
   // ----------------------------------------------------------------------------- accessors
   EncoderT& Encoder() { return encoder_; }
@@ -366,12 +448,25 @@ class Trainer {
 
   static constexpr std::uint64_t kInitSeedStream = 0;
   static constexpr std::uint64_t kSamplerSeedStream = 1;
+  /// Prefix of the trainer's own entries in a StateArchive.
+  static constexpr const char* kStatePrefix = "trainer.";
 
  private:
   NormShrink<Scalar> MakeShrink() const {
     typename NormShrink<Scalar>::Options o;
     o.s = static_cast<Scalar>(options_.shrink);
     return NormShrink<Scalar>(o);
+  }
+
+  // Puts the sampler where it will draw batch `batches` next: Seek when it has one (the shipped
+  // samplers: batches depend only on (seed, index)), else by drawing and dropping batches.
+  void SeekSampler(std::uint64_t batches) {
+    if constexpr (requires { sampler_.Seek(batches); }) {
+      sampler_.Seek(batches);
+    } else {
+      Batch scratch;
+      for (std::uint64_t b = 0; b < batches; ++b) sampler_.Sample(options_.batch_size, scratch);
+    }
   }
 
   void CheckOptions() const {
@@ -385,6 +480,8 @@ class Trainer {
     if (options_.steps_per_epoch < 0)
       fail("steps_per_epoch", std::to_string(options_.steps_per_epoch), "must be >= 0");
     if (options_.threads < 0) fail("threads", std::to_string(options_.threads), "must be >= 0");
+    if (options_.micro_batches < 1)
+      fail("micro_batches", std::to_string(options_.micro_batches), "must be >= 1");
     if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
       fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
     if (options_.layer0_l2 > 0 && !requires(EncoderT & e, std::vector<RowGradient<Scalar>> & g) {
@@ -392,6 +489,105 @@ class Trainer {
         })
       fail("layer0_l2", std::to_string(options_.layer0_l2),
            "the encoder has no AddParameterL2, so it must be 0");
+  }
+
+  // One update on one batch: the exact step (M = 1), unchanged by the micro-batch path.
+  Scalar SingleBatchUpdate() {
+    const Interactions& train = *train_;
+    sampler_.Sample(options_.batch_size, batch_);
+    item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
+    std::copy(batch_.positives.begin(), batch_.positives.end(), item_rows_.begin());
+    std::copy(batch_.negatives.begin(), batch_.negatives.end(),
+              item_rows_.begin() + static_cast<std::ptrdiff_t>(batch_.positives.size()));
+    encoder_.Encode(batch_.users, item_rows_, x_[0], x_[1]);
+    contexts_[0] = FilterContext{batch_.users, train.View()};
+    contexts_[1] = FilterContext{item_rows_, train.Transposed()};
+
+    ForBothSides([this](int s) { ForwardSide(s); });
+    Scalar loss = loss_.Evaluate(*out_[0], *out_[1], batch_, gout_[0], gout_[1]);
+    ForBothSides([this](int s) { BackwardSide(s); });
+
+    encoder_.Backward(*gin_[0], *gin_[1], grads_);
+    if (options_.layer0_l2 > 0) {
+      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
+        loss += static_cast<Scalar>(
+            encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
+    }
+    optimizer_.Update(tables_, grads_);
+    return loss;
+  }
+
+  // One update on `count` >= 2 batches: one Encode of their concatenated rows, the side chains
+  // and the loss per batch (each batch its own filter Gram), one Backward of the concatenated
+  // output gradients (the encoder is linear in them, so this is the sum of the per-batch
+  // gradients at the same parameters) and one optimizer update. Returns the sum of the batch
+  // losses (each plus its L2 penalty).
+  double GroupUpdate(Index count) {
+    const Interactions& train = *train_;
+    if (group_.size() < static_cast<std::size_t>(count))
+      group_.resize(static_cast<std::size_t>(count));
+    // The group's rows: users of batch 0, 1, ...; items of batch 0 (positives, negatives), 1, ...
+    batch_.users.clear();
+    batch_.positives.clear();
+    batch_.negatives.clear();
+    item_rows_.clear();
+    user_offsets_.assign(1, 0);
+    item_offsets_.assign(1, 0);
+    for (Index m = 0; m < count; ++m) {
+      Batch& part = group_[static_cast<std::size_t>(m)];
+      sampler_.Sample(options_.batch_size, part);
+      batch_.users.insert(batch_.users.end(), part.users.begin(), part.users.end());
+      batch_.positives.insert(batch_.positives.end(), part.positives.begin(), part.positives.end());
+      batch_.negatives.insert(batch_.negatives.end(), part.negatives.begin(), part.negatives.end());
+      batch_.negatives_per_positive = part.negatives_per_positive;
+      item_rows_.insert(item_rows_.end(), part.positives.begin(), part.positives.end());
+      item_rows_.insert(item_rows_.end(), part.negatives.begin(), part.negatives.end());
+      user_offsets_.push_back(batch_.users.size());
+      item_offsets_.push_back(item_rows_.size());
+    }
+    encoder_.Encode(batch_.users, item_rows_, group_x_[0], group_x_[1]);
+    const Index d = group_x_[0].cols();
+    group_g_[0].resize(group_x_[0].rows(), d);
+    group_g_[1].resize(group_x_[1].rows(), d);
+    double loss = 0;
+    for (Index m = 0; m < count; ++m) {
+      const Batch& part = group_[static_cast<std::size_t>(m)];
+      const std::size_t user_begin = user_offsets_[static_cast<std::size_t>(m)];
+      const std::size_t user_count = user_offsets_[static_cast<std::size_t>(m) + 1] - user_begin;
+      const std::size_t item_begin = item_offsets_[static_cast<std::size_t>(m)];
+      const std::size_t item_count = item_offsets_[static_cast<std::size_t>(m) + 1] - item_begin;
+      x_[0] =
+          group_x_[0].middleRows(static_cast<Index>(user_begin), static_cast<Index>(user_count));
+      x_[1] =
+          group_x_[1].middleRows(static_cast<Index>(item_begin), static_cast<Index>(item_count));
+      contexts_[0] = FilterContext{
+          std::span<const Id>(batch_.users).subspan(user_begin, user_count), train.View()};
+      contexts_[1] = FilterContext{std::span<const Id>(item_rows_).subspan(item_begin, item_count),
+                                   train.Transposed()};
+      ForBothSides([this](int s) { ForwardSide(s); });
+      loss += static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
+      ForBothSides([this](int s) { BackwardSide(s); });
+      group_g_[0].middleRows(static_cast<Index>(user_begin), static_cast<Index>(user_count)) =
+          *gin_[0];
+      group_g_[1].middleRows(static_cast<Index>(item_begin), static_cast<Index>(item_count)) =
+          *gin_[1];
+    }
+    encoder_.Backward(group_g_[0], group_g_[1], grads_);
+    if (options_.layer0_l2 > 0) {
+      // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
+      // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
+      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
+        loss += static_cast<double>(encoder_.AddParameterL2(
+            static_cast<Scalar>(options_.layer0_l2 * static_cast<double>(count)), grads_));
+    }
+    optimizer_.Update(tables_, grads_);
+    return loss;
+  }
+
+  // One update of `count` batches; returns the sum of their losses.
+  double RunUpdate(Index count) {
+    batches_drawn_ += static_cast<std::uint64_t>(count);
+    return count == 1 ? static_cast<double>(SingleBatchUpdate()) : GroupUpdate(count);
   }
 
   // Runs f(0) and f(1), in parallel when the trainer has >= 2 threads. An exception inside the
@@ -460,6 +656,19 @@ class Trainer {
   std::array<const RowMatrix<Scalar>*, 2> out_{}, gin_{};
   std::vector<RowGradient<Scalar>> grads_;
   std::vector<RowMatrix<Scalar>*> tables_;
+  // Micro-batch workspaces: the group's batches, where each batch's item rows start, and the
+  // encoder rows and their gradients for the whole group.
+  std::vector<Batch> group_;
+  std::vector<std::size_t> user_offsets_, item_offsets_;
+  std::array<RowMatrix<Scalar>, 2> group_x_, group_g_;
+  // Progress of the run (saved in checkpoints): completed epochs, batches drawn, train seconds
+  // at the last epoch boundary; whether the tables are at an epoch boundary; whether the next
+  // Train() continues a loaded checkpoint.
+  Index epochs_done_ = 0;
+  std::uint64_t batches_drawn_ = 0;
+  double seconds_done_ = 0;
+  bool at_epoch_boundary_ = true;
+  bool resume_ = false;
 };
 
 }  // namespace directspec
