@@ -33,3 +33,11 @@ directspec_compile_fail(filter_options_ignored
   "the filter declares a nested Options but has no constructor taking const Options&")
 directspec_compile_fail(scalar_mismatch
   "encoder, filter, loss and optimizer must share one Scalar type")
+directspec_compile_fail(encoder_missing_backward
+  "e\\.Backward\\(gu, gi, grads\\)[^a-z]*(is|would be) invalid")
+directspec_compile_fail(loss_without_value
+  "the loss does not satisfy directspec::LossPolicy")
+directspec_compile_fail(sampler_missing_steps
+  "p\\.StepsPerEpoch\\(batch_size\\)[^a-z]*(is|would be) invalid")
+directspec_compile_fail(optimizer_missing_rate
+  "o\\.LearningRate\\(\\)[^a-z]*(is|would be) invalid")

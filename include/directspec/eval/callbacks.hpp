@@ -19,17 +19,21 @@
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/eval/spectrum.hpp"
 #include "directspec/eval/svg_plot.hpp"
+#include "directspec/train/concepts.hpp"
 #include "directspec/train/training_state.hpp"
 
 namespace directspec {
 
-namespace callback_detail {
+namespace detail {
 
 template <class T>
 using EncoderOf = std::remove_cvref_t<decltype(std::declval<T&>().Encoder())>;
 
 template <class T>
 EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
+  static_assert(InferenceEncoder<EncoderOf<T>>,
+                "evaluation callbacks need an encoder with InferenceEmbeddings(U, I) "
+                "(directspec::InferenceEncoder)");
   using S = typename EncoderOf<T>::Scalar;
   RowMatrix<S> U, I;
   trainer.Encoder().InferenceEmbeddings(U, I);
@@ -49,7 +53,7 @@ inline void PrintResult(std::ostream& os, const std::string& label, const EvalRe
   os << buf << "\n";
 }
 
-}  // namespace callback_detail
+}  // namespace detail
 
 /// One metric of a history as a plot series (x = epoch).
 inline PlotSeries MetricCurve(const std::vector<EvalResult>& history, const std::string& metric,
@@ -109,8 +113,8 @@ class EvaluationCallback {
  private:
   template <class T>
   void Run(T& trainer, Index epoch) {
-    history_.push_back(callback_detail::EvaluateTrainer(evaluator_, trainer, epoch));
-    if (options_.log) callback_detail::PrintResult(*options_.log, options_.label, history_.back());
+    history_.push_back(detail::EvaluateTrainer(evaluator_, trainer, epoch));
+    if (options_.log) detail::PrintResult(*options_.log, options_.label, history_.back());
   }
 
   const Evaluator& evaluator_;
@@ -171,7 +175,7 @@ class EarlyStopping {
   template <class T>
   bool OnEpochEnd(T& trainer, const TrainingState& s) {
     if (s.epoch % options_.every != 0) return false;
-    history_.push_back(callback_detail::EvaluateTrainer(evaluator_, trainer, s.epoch));
+    history_.push_back(detail::EvaluateTrainer(evaluator_, trainer, s.epoch));
     const double v = history_.back().Get(options_.metric);
     const bool improved =
         best_epoch_ < 0 || (options_.maximize ? v > best_value_ + options_.min_delta
@@ -202,7 +206,7 @@ class EarlyStopping {
   template <class T>
   void OnTrainEnd(T& trainer, const TrainingState&) {
     if (!options_.restore_best || best_epoch_ < 0) return;
-    using S = typename callback_detail::EncoderOf<T>::Scalar;
+    using S = typename detail::EncoderOf<T>::Scalar;
     auto tables = trainer.Encoder().Tables();
     auto& snap = Snap<S>();
     if (snap.size() != tables.size())
@@ -280,7 +284,7 @@ class EarlyStopping {
 
   template <class T>
   void Snapshot(T& trainer) {
-    using S = typename callback_detail::EncoderOf<T>::Scalar;
+    using S = typename detail::EncoderOf<T>::Scalar;
     static_assert(std::is_same_v<S, float> || std::is_same_v<S, double>,
                   "EarlyStopping snapshots float or double tables");
     auto& snap = Snap<S>();
@@ -356,7 +360,7 @@ class SpectrumCallback {
  private:
   template <class T>
   void Record(T& trainer, Index epoch) {
-    using S = typename callback_detail::EncoderOf<T>::Scalar;
+    using S = typename detail::EncoderOf<T>::Scalar;
     RowMatrix<S> U, I;
     trainer.Encoder().InferenceEmbeddings(U, I);
     SpectrumSummary s = StackedSpectrum(U, I);

@@ -1,5 +1,7 @@
-// C++20 concepts for the policy contracts of docs/architecture.md: what the Trainer
-// (train/trainer.hpp) requires of its encoder, filter, loss, sampler and optimizer.
+// C++20 concepts for the policy contracts of docs/architecture.md: exactly what the Trainer
+// (train/trainer.hpp) requires of its encoder, filter, loss, sampler and optimizer, and, named
+// apart, what it uses only when a policy has it (EncoderWithParameterL2, ResettableOptimizer,
+// CheckpointableOptimizer, SeekableSampler) or what other stages need (InferenceEncoder).
 //
 // Each concept is a conjunction of one requires-expression per member, so when a policy lacks a
 // member (or has it with the wrong signature) the compiler's "constraints not satisfied" note
@@ -17,6 +19,7 @@
 
 #include "directspec/core/batch.hpp"
 #include "directspec/core/row_gradient.hpp"
+#include "directspec/core/state_archive.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/filters/filter_context.hpp"
@@ -31,6 +34,7 @@ concept HasScalar = requires {
 &&std::floating_point<typename P::Scalar>;
 
 /// Encoder (models/): parameter tables -> batch rows, and batch-row gradients -> RowGradients.
+/// Exactly what the Trainer calls; evaluation needs InferenceEncoder as well.
 template <class E>
 concept EncoderPolicy = HasScalar<E> &&
     requires(E& e, const Interactions& train, std::uint64_t seed) {
@@ -46,10 +50,22 @@ concept EncoderPolicy = HasScalar<E> &&
   { e.Tables() } -> std::convertible_to<std::vector<RowMatrix<typename E::Scalar>*>>;
 } && requires(const E& e) {
   { e.TableNames() } -> std::convertible_to<std::vector<std::string>>;
-} && requires(const E& e, RowMatrix<typename E::Scalar>& u, RowMatrix<typename E::Scalar>& i) {
+};
+
+/// An encoder whose scores can be computed for every user and item: scores = U Iᵀ. The
+/// evaluation callbacks, model files and recommendations need it; the Trainer does not.
+template <class E>
+concept InferenceEncoder = EncoderPolicy<E> &&
+    requires(const E& e, RowMatrix<typename E::Scalar>& u, RowMatrix<typename E::Scalar>& i) {
   e.InferenceEmbeddings(u, i);
-} && requires(const E& e) {
-  { e.Dim() } -> std::convertible_to<Index>;
+};
+
+/// Optional: an encoder with a parameter L2 penalty on its layer-0 tables. Trainer::Options::
+/// layer0_l2 > 0 requires it; it adds the penalty's gradient to `grads` and returns its value.
+template <class E>
+concept EncoderWithParameterL2 = EncoderPolicy<E> &&
+    requires(E& e, typename E::Scalar weight, std::vector<RowGradient<typename E::Scalar>>& grads) {
+  { e.AddParameterL2(weight, grads) } -> std::convertible_to<typename E::Scalar>;
 };
 
 /// Side filter (filters/): X̂ -> Y for one side's batch, with its backward pass.
@@ -81,6 +97,13 @@ concept SamplerPolicy = requires(P& p, const Interactions& train, std::uint64_t 
   { p.StepsPerEpoch(batch_size) } -> std::convertible_to<Index>;
 };
 
+/// Optional: a sampler that can jump to the batch with a given index (a resumed run continues
+/// the sequence); without it the Trainer draws and drops the batches before it.
+template <class P>
+concept SeekableSampler = SamplerPolicy<P> && requires(P& p, std::uint64_t batches) {
+  p.Seek(batches);
+};
+
 /// Optimizer (optim/): updates the touched rows of the encoder's tables.
 template <class O>
 concept OptimizerPolicy = HasScalar<O> &&
@@ -91,6 +114,19 @@ concept OptimizerPolicy = HasScalar<O> &&
   o.EndEpoch(epoch);
 } && requires(const O& o) {
   { o.LearningRate() } -> std::convertible_to<typename O::Scalar>;
+};
+
+/// Optional: an optimizer with state to clear when the trainer re-initialises the tables.
+template <class O>
+concept ResettableOptimizer = OptimizerPolicy<O> && requires(O& o) { o.Reset(); };
+
+/// Optional: an optimizer whose state goes into a checkpoint (Trainer::SaveState / LoadState).
+template <class O>
+concept CheckpointableOptimizer = OptimizerPolicy<O> &&
+    requires(const O& o, StateArchive& out, const std::string& prefix) {
+  o.SaveState(out, prefix);
+} && requires(O& o, const StateArchive& in, const std::string& prefix) {
+  o.LoadState(in, prefix);
 };
 
 /// Negative-item policy of the batch samplers (samplers/negatives.hpp). Draw is only needed

@@ -235,7 +235,7 @@ class Trainer {
   /// optimizer's state (when it has a Reset()). Train() calls it unless warm_start is set.
   void Initialize(const Interactions& train) {
     encoder_.Initialize(train, MakeStream(options_.seed, kInitSeedStream)());
-    if constexpr (requires { optimizer_.Reset(); }) optimizer_.Reset();
+    if constexpr (ResettableOptimizer<OptimizerT>) optimizer_.Reset();
   }
 
   /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
@@ -364,9 +364,9 @@ class Trainer {
   /// or from OnEpochBegin / OnEpochEnd (the latter after the epoch's decay); anywhere else
   /// (inside an epoch) it throws std::logic_error, as the tables would belong to no epoch.
   void SaveState(StateArchive& archive) const {
-    static_assert(
-        requires(const OptimizerT& o, StateArchive& a) { o.SaveState(a, ""); },
-        "Trainer::SaveState: the optimizer has no SaveState(StateArchive&, prefix)");
+    static_assert(CheckpointableOptimizer<OptimizerT>,
+                  "Trainer::SaveState: the optimizer has no SaveState / LoadState "
+                  "(directspec::CheckpointableOptimizer)");
     if (!at_epoch_boundary_)
       throw std::logic_error(
           "Trainer::SaveState: called inside an epoch; save from OnEpochEnd or between Train() "
@@ -388,9 +388,9 @@ class Trainer {
   /// StateError naming the entry when one is missing or does not fit; the trainer is then left
   /// as a fresh Initialize would.
   void LoadState(const StateArchive& archive, const Interactions& train) {
-    static_assert(
-        requires(OptimizerT & o, const StateArchive& a) { o.LoadState(a, ""); },
-        "Trainer::LoadState: the optimizer has no LoadState(const StateArchive&, prefix)");
+    static_assert(CheckpointableOptimizer<OptimizerT>,
+                  "Trainer::LoadState: the optimizer has no SaveState / LoadState "
+                  "(directspec::CheckpointableOptimizer)");
     Initialize(train);
     const auto names = encoder_.TableNames();
     std::vector<RowMatrix<Scalar>> loaded(names.size());
@@ -461,7 +461,7 @@ class Trainer {
   // Puts the sampler where it will draw batch `batches` next: Seek when it has one (the shipped
   // samplers: batches depend only on (seed, index)), else by drawing and dropping batches.
   void SeekSampler(std::uint64_t batches) {
-    if constexpr (requires { sampler_.Seek(batches); }) {
+    if constexpr (SeekableSampler<SamplerT>) {
       sampler_.Seek(batches);
     } else {
       Batch scratch;
@@ -484,9 +484,7 @@ class Trainer {
       fail("micro_batches", std::to_string(options_.micro_batches), "must be >= 1");
     if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
       fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
-    if (options_.layer0_l2 > 0 && !requires(EncoderT & e, std::vector<RowGradient<Scalar>> & g) {
-          e.AddParameterL2(Scalar(1), g);
-        })
+    if (options_.layer0_l2 > 0 && !EncoderWithParameterL2<EncoderT>)
       fail("layer0_l2", std::to_string(options_.layer0_l2),
            "the encoder has no AddParameterL2, so it must be 0");
   }
@@ -509,7 +507,7 @@ class Trainer {
 
     encoder_.Backward(*gin_[0], *gin_[1], grads_);
     if (options_.layer0_l2 > 0) {
-      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
+      if constexpr (EncoderWithParameterL2<EncoderT>)
         loss += static_cast<Scalar>(
             encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
     }
@@ -576,7 +574,7 @@ class Trainer {
     if (options_.layer0_l2 > 0) {
       // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
       // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
-      if constexpr (requires { encoder_.AddParameterL2(Scalar(1), grads_); })
+      if constexpr (EncoderWithParameterL2<EncoderT>)
         loss += static_cast<double>(encoder_.AddParameterL2(
             static_cast<Scalar>(options_.layer0_l2 * static_cast<double>(count)), grads_));
     }
