@@ -85,10 +85,10 @@ ds::PreparedData PrepareInput(const Settings& s) {
   read.columns = ds::ParseColumnSpec(s.columns);
   ds::PrepareOptions prep;
   prep.min_rating = s.min_rating;
-  prep.duplicates = s.duplicates == "keep"    ? ds::DuplicatePolicy::Keep
-                    : s.duplicates == "first" ? ds::DuplicatePolicy::First
-                    : s.duplicates == "last"  ? ds::DuplicatePolicy::Last
-                                              : ds::DuplicatePolicy::Merge;
+  prep.duplicates = s.duplicates == "keep"    ? ds::DuplicatePolicy::kKeep
+                    : s.duplicates == "first" ? ds::DuplicatePolicy::kFirst
+                    : s.duplicates == "last"  ? ds::DuplicatePolicy::kLast
+                                              : ds::DuplicatePolicy::kMerge;
   prep.kcore_users = s.kcore_users;
   prep.kcore_items = s.kcore_items;
   prep.split = ds::ParseLogSplitSpec(s.split);
@@ -101,12 +101,12 @@ ds::Dataset LoadData(const Settings& s) {
   const ds::cli::Phase phase("loading the data");
   ds::DatasetOptions options;
   options.allow_empty_test = false;
-  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::Remap;
+  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::kRemap;
   options.sparse_ids_advice = "add --ids remap to map the raw ids to dense ones";
   if (!s.data.empty()) {
     // A folder written by --write-split holds raw ids: it loads remapped, as it was written.
     const bool split_directory = ds::IsSplitDirectory(s.data);
-    if (split_directory) options.parse.ids = ds::IdPolicy::Remap;
+    if (split_directory) options.parse.ids = ds::IdPolicy::kRemap;
     auto files = ds::FindDatasetFiles(s.data);
     if (!s.valid.empty()) files.valid = s.valid;
     ds::Dataset d = ds::LoadDataset(files, options);
@@ -260,9 +260,9 @@ class Reporter {
 };
 
 ds::EvalMode ModeOf(const std::string& metrics) {
-  if (metrics == "paper") return ds::EvalMode::Paper;
-  if (metrics == "both") return ds::EvalMode::Both;
-  return ds::EvalMode::Standard;
+  if (metrics == "paper") return ds::EvalMode::kPaper;
+  if (metrics == "both") return ds::EvalMode::kBoth;
+  return ds::EvalMode::kStandard;
 }
 
 std::vector<Index> Cutoffs(const Settings& s) {

@@ -46,7 +46,7 @@ int Run(const examples::Arguments& args) {
 
   // Callbacks: evaluation every few epochs (both metric sets), spectrum every epoch, NaN guard.
   EvalOptions eval_options;
-  eval_options.mode = EvalMode::Both;
+  eval_options.mode = EvalMode::kBoth;
   const Evaluator evaluator(data.train, data.test_pairs, eval_options);
   const Index every = std::max<Index>(1, recipe.epochs / 5);
   EvaluationCallback evaluation(evaluator, {.every = every});

@@ -39,10 +39,10 @@ void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
   if (!directspec_fuzz::SmallIndexSpace(n, m)) return;
   const auto x = Interactions::FromPairs(n, m, p.pairs);
   ParseOptions again;
-  again.format = FileFormat::LightGcn;
-  again.header = HeaderMode::Absent;
+  again.format = FileFormat::kLightGcn;
+  again.header = HeaderMode::kAbsent;
   again.ids = o.ids;
-  if (o.ids == IdPolicy::AsIs) {
+  if (o.ids == IdPolicy::kAsIs) {
     const auto back = ParseInteractions(FormatLightGcn(x, nullptr, true), "again.txt", again);
     FUZZ_CHECK(back.max_user == p.max_user, "LightGCN round trip changed the user count");
     const auto y = Interactions::FromPairs(n, m, back.pairs);
@@ -59,7 +59,7 @@ void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
 }
 
 void ParseOnce(std::string_view text, ParseOptions o) {
-  o.format = FileFormat::LightGcn;
+  o.format = FileFormat::kLightGcn;
   IdMaps maps;
   ParsedFile p;
   try {
@@ -68,7 +68,7 @@ void ParseOnce(std::string_view text, ParseOptions o) {
     CheckError(text, kSource, e);
     return;
   }
-  FUZZ_CHECK(p.format == FileFormat::LightGcn, "LightGcn requested");
+  FUZZ_CHECK(p.format == FileFormat::kLightGcn, "LightGcn requested");
   CheckParsed(text, o, p, &maps);
   RoundTrip(p, o, maps);
 }
@@ -76,7 +76,7 @@ void ParseOnce(std::string_view text, ParseOptions o) {
 ParseOptions Variant(std::uint64_t h) {
   ParseOptions o;
   o.header = static_cast<HeaderMode>(h % 3);
-  o.ids = ((h >> 2) & 1) ? IdPolicy::Remap : IdPolicy::AsIs;
+  o.ids = ((h >> 2) & 1) ? IdPolicy::kRemap : IdPolicy::kAsIs;
   o.allow_empty = ((h >> 3) & 1) != 0;
   if (((h >> 4) & 3) == 0) {
     o.declared_users = static_cast<Index>((h >> 8) % 16);
@@ -115,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ParseOnce(text, ParseOptions{});
   ParseOptions remap;
-  remap.ids = IdPolicy::Remap;
+  remap.ids = IdPolicy::kRemap;
   ParseOnce(text, remap);
   ParseOnce(text, Variant(directspec_fuzz::Hash(data, size)));
   return 0;

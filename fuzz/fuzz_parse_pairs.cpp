@@ -2,8 +2,8 @@
 // data/parse.hpp. Every input is parsed three ways (defaults; remapped ids; options derived from
 // the input's hash: delimiter, header mode, id policy, declared counts, allow_empty). A parse
 // either succeeds and satisfies parse_checks.hpp's invariants plus a write-and-reparse round
-// trip (io/interaction_writers.hpp), or throws a DataError naming the source and a line of the text; any
-// other exception, crash or sanitizer report is a bug.
+// trip (io/interaction_writers.hpp), or throws a DataError naming the source and a line of the
+// text; any other exception, crash or sanitizer report is a bug.
 //
 //   fuzz/run_fuzzers.sh --seconds 60          # builds and runs every target
 //   build/fuzz_parse_pairs --make-seed=DIR    # writes the seed corpus
@@ -29,11 +29,11 @@ constexpr std::string_view kSource = "fuzz.csv";
 void RoundTrip(const ParsedFile& p, const ParseOptions& o, const IdMaps& maps) {
   if (p.pairs.empty()) return;
   ParseOptions again;
-  again.format = FileFormat::Pairs;
+  again.format = FileFormat::kPairs;
   again.delimiter = ',';
-  again.header = HeaderMode::Absent;
+  again.header = HeaderMode::kAbsent;
   again.ids = o.ids;
-  if (o.ids == IdPolicy::AsIs) {
+  if (o.ids == IdPolicy::kAsIs) {
     const auto back =
         ParseInteractions(FormatPairsCsv(p.pairs, nullptr, false), "again.csv", again);
     FUZZ_CHECK(back.pairs == p.pairs, "as-is CSV round trip changed the pairs");
@@ -59,7 +59,7 @@ void ParseOnce(std::string_view text, const ParseOptions& o) {
     CheckError(text, kSource, e);
     return;
   }
-  FUZZ_CHECK(p.format == FileFormat::Pairs, ".csv must parse as pairs");
+  FUZZ_CHECK(p.format == FileFormat::kPairs, ".csv must parse as pairs");
   if (o.delimiter != 0 && (p.data_lines > 0 || p.header))  // decided by the first non-blank line
     FUZZ_CHECK(p.delimiter == o.delimiter, "requested delimiter not used");
   CheckParsed(text, o, p, &maps);
@@ -71,7 +71,7 @@ ParseOptions Variant(std::uint64_t h) {
   ParseOptions o;
   o.delimiter = kDelims[h % 6];
   o.header = static_cast<HeaderMode>((h >> 4) % 3);
-  o.ids = ((h >> 8) & 1) ? IdPolicy::Remap : IdPolicy::AsIs;
+  o.ids = ((h >> 8) & 1) ? IdPolicy::kRemap : IdPolicy::kAsIs;
   o.allow_empty = ((h >> 9) & 1) != 0;
   if (((h >> 10) & 3) == 0) {
     o.declared_users = static_cast<Index>((h >> 12) % 16);
@@ -115,7 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ParseOnce(text, ParseOptions{});
   ParseOptions remap;
-  remap.ids = IdPolicy::Remap;
+  remap.ids = IdPolicy::kRemap;
   ParseOnce(text, remap);
   ParseOnce(text, Variant(directspec_fuzz::Hash(data, size)));
   return 0;

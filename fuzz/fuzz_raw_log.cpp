@@ -30,11 +30,9 @@ using directspec_fuzz::WithoutBom;
 constexpr std::string_view kSource = "fuzz.log";
 
 RawLogOptions Variant(std::uint64_t h) {
-  static const char* kSpecs[] = {"user=0,item=1",
-                                 "user=0,item=1,rating=2,time=3",
+  static const char* kSpecs[] = {"user=0,item=1", "user=0,item=1,rating=2,time=3",
                                  "user=user,item=item,rating=rating,time=time",
-                                 "user=1,item=0,time=2",
-                                 "user=u,item=i"};
+                                 "user=1,item=0,time=2", "user=u,item=i"};
   static const char* kDelims[] = {"", ",", "\t", " ", "::", ";"};
   RawLogOptions o;
   o.columns = ParseColumnSpec(kSpecs[h % 5]);
@@ -73,9 +71,9 @@ void CheckPrepared(const RawLog& log, const PreparedData& p) {
   FUZZ_CHECK(d.test_pairs.size() == parts.test.size(), "test rows");
   FUZZ_CHECK(d.valid_pairs.size() == parts.valid.size(), "validation rows");
   for (std::size_t k = 0; k < parts.test.size(); ++k)
-    FUZZ_CHECK(d.test_pairs[k].first == parts.test[k].user &&
-                   d.test_pairs[k].second == parts.test[k].item,
-               "test pairs are the test rows");
+    FUZZ_CHECK(
+        d.test_pairs[k].first == parts.test[k].user && d.test_pairs[k].second == parts.test[k].item,
+        "test pairs are the test rows");
 }
 
 void Prepare(const RawLog& log, std::uint64_t h) {
@@ -99,7 +97,7 @@ void Prepare(const RawLog& log, std::uint64_t h) {
   }
   CheckPrepared(log, p);
   // Temporal splits: within a user, no test row is earlier than a train row (time, then line).
-  if (o.split.kind == LogSplitKind::Temporal || o.split.kind == LogSplitKind::LeaveLast) {
+  if (o.split.kind == LogSplitKind::kTemporal || o.split.kind == LogSplitKind::kLeaveLast) {
     std::map<Id, std::pair<double, std::int64_t>> train_max;
     for (const LogRow& r : p.parts.train) {
       auto& m = train_max.try_emplace(r.user, r.time, r.line).first->second;
@@ -118,7 +116,8 @@ void WriteSeeds(const std::filesystem::path& dir) {
   WriteSeed(dir / "named.csv", "user,item,rating,time\na,x,5,1\na,y,4,2\nb,x,3,2\nb,y,5,3\n");
   WriteSeed(dir / "movielens.dat", "1::10::5::100\n1::11::4::101\n2::10::3::100\n2::12::5::104\n");
   WriteSeed(dir / "quoted.csv", "u,i\n\"a,b\",x\n\"q\"\"q\",y\n\"unterminated,z\n");
-  WriteSeed(dir / "iso.tsv", "user\titem\trating\ttime\na\tx\t5\t2021-03-04\nb\tx\t4\t2021-03-04T10:20:30Z\n");
+  WriteSeed(dir / "iso.tsv",
+            "user\titem\trating\ttime\na\tx\t5\t2021-03-04\nb\tx\t4\t2021-03-04T10:20:30Z\n");
   WriteSeed(dir / "spaces.txt", "a x 5 1\na y 4 1\nb x 2 7\n");
   WriteSeed(dir / "bad_rating.csv", "user,item,rating,time\na,x,five,1\n");
   WriteSeed(dir / "missing_column.csv", "usr,itm\na,x\n");

@@ -39,7 +39,7 @@ inline bool SmallIndexSpace(Index n, Index m) {
   return n <= (Index{1} << 16) && m <= (Index{1} << 16);
 }
 
-/// Checks a successful parse of `text` (maps: the IdMaps used for IdPolicy::Remap).
+/// Checks a successful parse of `text` (maps: the IdMaps used for IdPolicy::kRemap).
 inline void CheckParsed(std::string_view text, const directspec::ParseOptions& o,
                         const directspec::ParsedFile& p, const directspec::IdMaps* maps) {
   using directspec::FileFormat;
@@ -48,7 +48,7 @@ inline void CheckParsed(std::string_view text, const directspec::ParseOptions& o
              "line count " + std::to_string(p.lines) + " != " + std::to_string(CountLines(body)));
   FUZZ_CHECK(p.data_lines >= 0 && p.data_lines <= p.lines, "data_lines out of [0, lines]");
   FUZZ_CHECK(!p.pairs.empty() || o.allow_empty, "empty result without allow_empty");
-  if (p.format == FileFormat::Pairs)
+  if (p.format == FileFormat::kPairs)
     FUZZ_CHECK(static_cast<std::size_t>(p.data_lines) == p.pairs.size(),
                "Pairs format: one pair per data line");
   else if (p.data_lines > 0 || p.header)  // the delimiter is only decided by a non-blank line
@@ -65,7 +65,7 @@ inline void CheckParsed(std::string_view text, const directspec::ParseOptions& o
   }
   FUZZ_CHECK(max_i == p.max_item, "max_item is not the largest item id");
   // LightGCN lines may name users without items, which still count toward max_user.
-  if (p.format == FileFormat::Pairs)
+  if (p.format == FileFormat::kPairs)
     FUZZ_CHECK(max_u == p.max_user, "max_user is not the largest user id");
   else
     FUZZ_CHECK(max_u <= p.max_user, "a pair's user is above max_user");
@@ -75,7 +75,7 @@ inline void CheckParsed(std::string_view text, const directspec::ParseOptions& o
   if (p.max_item >= 0)
     FUZZ_CHECK(p.max_item_line >= 1 && p.max_item_line <= p.lines, "max_item_line outside text");
 
-  if (o.ids == directspec::IdPolicy::Remap) {
+  if (o.ids == directspec::IdPolicy::kRemap) {
     FUZZ_CHECK(maps != nullptr, "remap without maps");
     // Dense ids are exactly 0..Size()-1 and every one was produced by this file.
     FUZZ_CHECK(maps->users.Size() == static_cast<Index>(p.max_user) + 1,

@@ -226,7 +226,7 @@ TEST_CASE("Bad-input table: each row is a real file, error text or documented re
        2,
        "2147483647",
        ":2: user id '2147483647' would make an index space of 2147483648 users for only 3 rows; "
-       "use IdPolicy::Remap or declare the user count",
+       "use IdPolicy::kRemap or declare the user count",
        {}},
       {"id above declared count",
        "0,1\n3,2\n",
@@ -421,7 +421,7 @@ TEST_CASE("LoadDataset: remapped ids share one IdMaps across parts", "[data][dat
   dir.Write("valid.csv", "u3,m9\n");
   dir.Write("test.csv", "u9,m1\nu3,m5\n");
   DatasetOptions o;
-  o.parse.ids = IdPolicy::Remap;
+  o.parse.ids = IdPolicy::kRemap;
   const Dataset d = LoadDataset(dir.Path(), o);
   REQUIRE(d.ids);
   // Filled in the order train, valid, test.
@@ -432,7 +432,7 @@ TEST_CASE("LoadDataset: remapped ids share one IdMaps across parts", "[data][dat
   CHECK(d.train.Pairs() == Pairs{{0, 0}, {0, 1}, {1, 1}});
   CHECK(d.valid_pairs == Pairs{{1, 2}});
   CHECK(d.test_pairs == Pairs{{2, 0}, {1, 3}});
-  CHECK(d.report.ids == IdPolicy::Remap);
+  CHECK(d.report.ids == IdPolicy::kRemap);
   CHECK(d.report.Summary().find("ids remapped") != std::string::npos);
   CHECK(d.report.test_vs_train.users_without_train == 1);
   CHECK(d.report.test_vs_train.items_not_in_train == 1);
@@ -476,7 +476,7 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   rm.Write("train.csv", "user,item\nann,x1\nbo,x2\nann,x3\ncy,x1\n");
   rm.Write("test.csv", "user,item\nbo,x1\ncy,x9\n");
   DatasetOptions remap;
-  remap.parse.ids = IdPolicy::Remap;
+  remap.parse.ids = IdPolicy::kRemap;
   const Dataset r = LoadDataset(rm.Path(), remap);
   TempDir rm2("roundtrip_remap2");
   WritePairsCsv(rm2.Path() / "train.csv", r.train.Pairs(), &*r.ids);
@@ -557,7 +557,7 @@ TEST_CASE("Shipped datasets reproduce their README counts", "[data][dataset][sha
     CHECK(r.train.header);
     // Remapping by first appearance must see the same structure (counts, not ids).
     DatasetOptions remap;
-    remap.parse.ids = IdPolicy::Remap;
+    remap.parse.ids = IdPolicy::kRemap;
     const Dataset m = LoadDataset(dir, remap);
     CHECK(m.Users() == x.users);
     CHECK(m.Items() == x.items);

@@ -27,7 +27,7 @@ std::optional<DataError> ErrorOf(F&& f) {
 
 ParseOptions Remap() {
   ParseOptions o;
-  o.ids = IdPolicy::Remap;
+  o.ids = IdPolicy::kRemap;
   return o;
 }
 
@@ -37,7 +37,7 @@ TEST_CASE("Pairs: CSV with and without header, extra columns ignored", "[data][p
   const auto with = ParseInteractions("user,item\n0,3\n2,1\n0,3\n", "a.csv");
   CHECK(with.header);
   CHECK(with.delimiter == ',');
-  CHECK(with.format == FileFormat::Pairs);
+  CHECK(with.format == FileFormat::kPairs);
   CHECK(with.pairs == Pairs{{0, 3}, {2, 1}, {0, 3}});  // duplicates kept at this level
   CHECK(with.max_user == 2);
   CHECK(with.max_item == 3);
@@ -82,7 +82,7 @@ TEST_CASE("Pairs: CRLF, BOM, blank lines, tabs and spaces", "[data][parse]") {
 
 TEST_CASE("LightGCN format: user then items, users without items allowed", "[data][parse]") {
   const auto p = ParseInteractions("0 5 7 9\n1\n2\t3  4\r\n\n3 1\n", "train.txt");
-  CHECK(p.format == FileFormat::LightGcn);
+  CHECK(p.format == FileFormat::kLightGcn);
   CHECK(p.pairs == Pairs{{0, 5}, {0, 7}, {0, 9}, {2, 3}, {2, 4}, {3, 1}});
   CHECK(p.data_lines == 4);
   CHECK(p.max_user == 3);
@@ -92,10 +92,10 @@ TEST_CASE("LightGCN format: user then items, users without items allowed", "[dat
   CHECK(tail.max_user == 6);
   // Explicit format overrides the extension.
   ParseOptions as_pairs;
-  as_pairs.format = FileFormat::Pairs;
+  as_pairs.format = FileFormat::kPairs;
   CHECK(ParseInteractions("0 5 7\n", "t.txt", as_pairs).pairs == Pairs{{0, 5}});
   ParseOptions as_lightgcn;
-  as_lightgcn.format = FileFormat::LightGcn;
+  as_lightgcn.format = FileFormat::kLightGcn;
   CHECK(ParseInteractions("0 5 7\n", "t.csv", as_lightgcn).pairs == Pairs{{0, 5}, {0, 7}});
   const auto e = ErrorOf([] { ParseInteractions("0 1 2\n1 3 x4\n", "lg.txt"); });
   REQUIRE(e);
@@ -118,10 +118,10 @@ TEST_CASE("Remap policy: any token, first appearance, shared maps", "[data][pars
   CHECK(c.pairs == Pairs{{0, 0}, {1, 0}});
   // Header auto-detection needs a digit in remapped ids; say Absent for purely alphabetic ids.
   ParseOptions no_header = Remap();
-  no_header.header = HeaderMode::Absent;
+  no_header.header = HeaderMode::kAbsent;
   CHECK(ParseInteractions("alice,bob\n", "n.csv", no_header).pairs == Pairs{{0, 0}});
   ParseOptions forced = Remap();
-  forced.header = HeaderMode::Present;
+  forced.header = HeaderMode::kPresent;
   CHECK(ParseInteractions("u1,i1\nu2,i2\n", "f.csv", forced).pairs == Pairs{{0, 0}});
   // Declared counts bound the number of distinct ids.
   ParseOptions limited = Remap();
@@ -145,7 +145,7 @@ TEST_CASE("As-is ids: every error names source, line and text", "[data][parse]")
   ParseOptions declared;
   declared.declared_items = 10;
   ParseOptions lightgcn;
-  lightgcn.format = FileFormat::LightGcn;
+  lightgcn.format = FileFormat::kLightGcn;
   const std::vector<Case> cases = {
       {"0\n1\n", lightgcn, 1, "", "m.csv:1: no interactions: 2 user lines but no items"},
       {"0 1\n-2 3\n", lightgcn, 2, "-2", "m.csv:2: negative user id '-2' in line '-2 3'"},
@@ -248,8 +248,8 @@ TEST_CASE("Random and mutated inputs parse or throw DataError, never anything el
       text = valid;
       for (int m = 0; m < 3; ++m) text[rng() % text.size()] = alphabet[rng() % alphabet.size()];
     }
-    for (FileFormat format : {FileFormat::Pairs, FileFormat::LightGcn}) {
-      for (IdPolicy ids : {IdPolicy::AsIs, IdPolicy::Remap}) {
+    for (FileFormat format : {FileFormat::kPairs, FileFormat::kLightGcn}) {
+      for (IdPolicy ids : {IdPolicy::kAsIs, IdPolicy::kRemap}) {
         ParseOptions o;
         o.format = format;
         o.ids = ids;
@@ -263,7 +263,7 @@ TEST_CASE("Random and mutated inputs parse or throw DataError, never anything el
             REQUIRE(i >= 0);
             REQUIRE(i <= p.max_item);
           }
-          if (ids == IdPolicy::Remap) REQUIRE(p.max_user + 1 == maps.users.Size());
+          if (ids == IdPolicy::kRemap) REQUIRE(p.max_user + 1 == maps.users.Size());
         } catch (const DataError& e) {
           ++rejected;
           REQUIRE(e.File() == "fuzz");

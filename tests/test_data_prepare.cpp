@@ -99,31 +99,31 @@ TEST_CASE("ResolveDuplicates: merge, first, last and keep", "[data][prepare]") {
     return log;
   };
   RawLog merge = after_min_rating();
-  const FilterReport m = ResolveDuplicates(merge, DuplicatePolicy::Merge);
+  const FilterReport m = ResolveDuplicates(merge, DuplicatePolicy::kMerge);
   CheckCounts(m, 1, 0, 0, 5, 3, 2);
   CHECK(m.note == "1 repeated rows of 1 pairs merged into the first row of each pair");
   CHECK(Lines(merge.rows) == std::set<std::int64_t>{2, 3, 6, 9, 10});
 
   RawLog first = after_min_rating();
-  CheckCounts(ResolveDuplicates(first, DuplicatePolicy::First), 1, 0, 0, 5, 3, 2);
+  CheckCounts(ResolveDuplicates(first, DuplicatePolicy::kFirst), 1, 0, 0, 5, 3, 2);
   CHECK(Lines(first.rows) == std::set<std::int64_t>{2, 3, 6, 9, 10});
 
   RawLog last = after_min_rating();
-  CheckCounts(ResolveDuplicates(last, DuplicatePolicy::Last), 1, 0, 0, 5, 3, 2);
+  CheckCounts(ResolveDuplicates(last, DuplicatePolicy::kLast), 1, 0, 0, 5, 3, 2);
   CHECK(Lines(last.rows) == std::set<std::int64_t>{3, 6, 7, 9, 10});
 
   RawLog keep = after_min_rating();
-  const FilterReport k = ResolveDuplicates(keep, DuplicatePolicy::Keep);
+  const FilterReport k = ResolveDuplicates(keep, DuplicatePolicy::kKeep);
   CheckCounts(k, 0, 0, 0, 6, 3, 2);
   CHECK(k.note == "1 repeated rows of 1 pairs kept");
 
   // "First" and "last" follow time, not file order; equal times fall back to the line.
   RawLog timed = Log("u,i,r,t\na,x,1,50\na,x,2,10\na,x,3,10\n");
-  ResolveDuplicates(timed, DuplicatePolicy::First);
+  ResolveDuplicates(timed, DuplicatePolicy::kFirst);
   REQUIRE(timed.rows.size() == 1);
   CHECK(timed.rows[0].line == 3);
   RawLog timed_last = Log("u,i,r,t\na,x,1,50\na,x,2,10\na,x,3,50\n");
-  ResolveDuplicates(timed_last, DuplicatePolicy::Last);
+  ResolveDuplicates(timed_last, DuplicatePolicy::kLast);
   CHECK(timed_last.rows[0].line == 4);
 }
 
@@ -154,7 +154,7 @@ TEST_CASE("KCore equals a one-row-at-a-time peeling on random logs", "[data][pre
       text += "u" + std::to_string(UniformIndex(engine, 25)) + ",i" +
               std::to_string(UniformIndex(engine, 30)) + "\n";
     RawLog log = Log(text, "user=u,item=i");
-    ResolveDuplicates(log, DuplicatePolicy::Merge);
+    ResolveDuplicates(log, DuplicatePolicy::kMerge);
     const Index min_user = 2 + static_cast<Index>(seed % 4),
                 min_item = 2 + static_cast<Index>(seed % 3);
 

@@ -113,7 +113,7 @@ TEST_CASE("ParseRawLog: delimiters and header detection with positions", "[data]
   // Positions only, no number column: no header unless asked for.
   CHECK(ParseRawLog("user,item\na,b\n", "f.csv", Columns("user=0,item=1")).rows.size() == 2);
   RawLogOptions present = Columns("user=0,item=1");
-  present.header = HeaderMode::Present;
+  present.header = HeaderMode::kPresent;
   CHECK(ParseRawLog("user,item\na,b\n", "f.csv", present).rows.size() == 1);
 }
 
@@ -172,7 +172,7 @@ TEST_CASE("ParseRawLog: bad input names file, line and value", "[data][rawlog]")
     CHECK(ErrorOf("\n" + header, all).Line() == 2);
     CHECK_THAT(ErrorOf("\n" + header, all).what(), Catch::Contains("only a header line"));
     RawLogOptions absent = all;
-    absent.header = HeaderMode::Absent;
+    absent.header = HeaderMode::kAbsent;
     CHECK_THAT(ErrorOf("a,b,1,2\n", absent).what(),
                Catch::Contains("select them by 0-based position"));
     CHECK_THAT(ErrorOf("a,b\n", Columns("user=0,item=0")).what(),

@@ -88,7 +88,7 @@ TEST_CASE("paper mode counts K+1 ranks, min(K,|T|) and duplicate rows", "[eval]"
   Fixture f;
   EvalOptions o;
   o.ks = {1, 3};
-  o.mode = EvalMode::Paper;  // depth = max(ks) = 3: "@1" counts ranks 1..2, "@3" ranks 1..3
+  o.mode = EvalMode::kPaper;  // depth = max(ks) = 3: "@1" counts ranks 1..2, "@3" ranks 1..3
   Evaluator eval(f.train, f.test_pairs, o);
   const EvalResult r = eval.EvaluateScores(f.scores);
   const double d2 = 1.0 / L2(3), d3 = 1.0 / L2(4);
@@ -115,7 +115,7 @@ TEST_CASE("paper mode can exceed 1 per user, as the authors' script does", "[eva
   scores << 5, 4, 1, 9;
   EvalOptions o;
   o.ks = {1};
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.paper_depth = 2;
   Evaluator eval(train, test_pairs, o);
   const EvalResult r = eval.EvaluateScores(scores);
@@ -130,7 +130,7 @@ TEST_CASE("U I^T, dense scores and a scorer callback give the same result", "[ev
   Fixture f;
   EvalOptions o;
   o.ks = {1, 3, 10};
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.user_batch = 2;
   o.item_tile = 4;  // two tiles of items, the second partial
   Evaluator eval(f.train, f.test_pairs, o);
@@ -182,7 +182,7 @@ TEST_CASE("per-user values and custom metrics", "[eval]") {
   Fixture f;
   EvalOptions o;
   o.ks = {3};
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.keep_per_user = true;
   o.custom.push_back({"hits", [](const UserRanking& u, Index k) {
                         double h = 0;
@@ -333,7 +333,7 @@ void BruteForceCase(std::uint64_t seed) {
   const auto train = Interactions::FromPairs(n, m, train_pairs);
   EvalOptions o;
   o.ks = {1, 2, 5, 10};
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.user_batch = 6;
   const RowMatrix<S> scores = U * I.transpose();
   const auto want = NaiveMetrics(scores, train, test_pairs, o.ks, 10);
@@ -373,7 +373,7 @@ TEST_CASE("results are identical for 1 and 2 threads", "[eval]") {
       if (k < 3) test_pairs.emplace_back(u, static_cast<Id>(rng() % m));
     }
   EvalOptions o;
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.user_batch = 32;
   o.item_tile = 256;
   Evaluator eval(Interactions::FromPairs(n, m, train_pairs), test_pairs, o);

@@ -233,8 +233,8 @@ TEST_CASE("Filter options are validated", "[filters]") {
                       Catch::Equals("DirectSpecPlus: tau = inf (must be finite)"));
   REQUIRE_THROWS_AS(ds::AdaptiveDirectSpecPlus<double>({.alpha = 1.0, .tau0 = nan, .tau1 = 3.0}),
                     std::invalid_argument);
-  REQUIRE_THROWS_WITH(ds::NormShrink<double>({.s = -0.5}),
-                      Catch::Equals("NormShrink: s = -0.5 (must be finite and >= 0)"));
+  REQUIRE_THROWS_WITH(ds::NormShrink<double>({.strength = -0.5}),
+                      Catch::Equals("NormShrink: strength = -0.5 (must be finite and >= 0)"));
 }
 
 TEST_CASE("SharedNeighbours: hand-worked mask", "[filters][adaptive]") {
@@ -329,7 +329,7 @@ TEST_CASE("NormShrink: off, norm s||y||^2, gradient, zero row", "[filters][shrin
   off.Backward(Y, G);
   RequireClose(G, Y, 0);
 
-  ds::NormShrink<double> shrink({.s = 0.3});
+  ds::NormShrink<double> shrink({.strength = 0.3});
   shrink.Forward(Y, O);
   for (Index b = 0; b < 5; ++b) {
     REQUIRE(O.row(b).norm() == Approx(0.3 * Y.row(b).squaredNorm()));
@@ -411,8 +411,8 @@ TEST_CASE("Float instantiations agree with double", "[filters][float]") {
   ds::AdaptiveDirectSpecPlus<float> a1;
   run(a0, a1);
 
-  ds::NormShrink<double> s0({.s = 0.03});
-  ds::NormShrink<float> s1({.s = 0.03f});
+  ds::NormShrink<double> s0({.strength = 0.03});
+  ds::NormShrink<float> s1({.strength = 0.03f});
   Mat O, GY;
   MatF Of, GYf;
   s0.Forward(X, O);

@@ -115,7 +115,7 @@ TEMPLATE_TEST_CASE("A stable-shape step allocates nothing", "[filters][losses][a
   const M X = RandomMatrix<S>(B, d, 1), G = RandomMatrix<S>(B, d, 2);
   M Xhat, Y, O, GO, GY, GX, GXhat;
   ds::RowNormalizer<S> norm;
-  ds::NormShrink<S> shrink({.s = S(0.03)});
+  ds::NormShrink<S> shrink({.strength = S(0.03)});
   auto side = [&](auto& filter) {
     return AllocationsInSecondStep([&](int k) {
       const ds::FilterContext ctx{id_batches[static_cast<std::size_t>(k)], graph};

@@ -77,7 +77,7 @@ TEST_CASE("WriteSplitDirectory -> LoadDataset reproduces the prepared dataset",
   TempDir tmp;
   const auto dir = tmp.path / "split";
   for (const bool numeric : {false, true})
-    for (const auto duplicates : {DuplicatePolicy::Merge, DuplicatePolicy::Keep})
+    for (const auto duplicates : {DuplicatePolicy::kMerge, DuplicatePolicy::kKeep})
       for (const double valid : {0.0, 0.15})
         for (const char* split : {"temporal:0.2", "ratio:0.3", "global-time:1300"}) {
           INFO("numeric " << numeric << " duplicates " << DuplicatePolicyName(duplicates)
@@ -90,7 +90,7 @@ TEST_CASE("WriteSplitDirectory -> LoadDataset reproduces the prepared dataset",
           const Dataset back = LoadDataset(dir);
           CheckSame(p.dataset, back);
           // Kept duplicates reach train.csv and are merged (and counted) again when read.
-          CHECK((back.train.DuplicatesMerged() > 0) == (duplicates == DuplicatePolicy::Keep));
+          CHECK((back.train.DuplicatesMerged() > 0) == (duplicates == DuplicatePolicy::kKeep));
         }
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("Split directory files: header, raw ids, ratings, times, and the repor
           "[io][split_directory]") {
   TempDir tmp;
   const auto dir = tmp.path / "split";
-  const PreparedData p = Prepare(MakeLog(false), DuplicatePolicy::Merge, 0.1);
+  const PreparedData p = Prepare(MakeLog(false), DuplicatePolicy::kMerge, 0.1);
   WriteSplitDirectory(dir, p);
   std::ifstream train(dir / "train.csv");
   std::string header, first;
@@ -122,10 +122,10 @@ TEST_CASE("WriteSplitDirectory replaces a previous split whole, and refuses fore
           "[io][split_directory]") {
   TempDir tmp;
   const auto dir = tmp.path / "split";
-  WriteSplitDirectory(dir, Prepare(MakeLog(false), DuplicatePolicy::Merge, 0.1));
+  WriteSplitDirectory(dir, Prepare(MakeLog(false), DuplicatePolicy::kMerge, 0.1));
   REQUIRE(fs::exists(dir / "valid.csv"));
   // A split without validation replaces it: no stale valid.csv is left behind.
-  const PreparedData without = Prepare(MakeLog(false), DuplicatePolicy::Merge, 0);
+  const PreparedData without = Prepare(MakeLog(false), DuplicatePolicy::kMerge, 0);
   WriteSplitDirectory(dir, without);
   CHECK_FALSE(fs::exists(dir / "valid.csv"));
   CheckSame(without.dataset, LoadDataset(dir));
@@ -157,7 +157,7 @@ TEST_CASE("LoadDataset follows a split directory's marker only when asked",
           "[io][split_directory]") {
   TempDir tmp;
   const auto dir = tmp.path / "split";
-  const PreparedData p = Prepare(MakeLog(true), DuplicatePolicy::Merge, 0);
+  const PreparedData p = Prepare(MakeLog(true), DuplicatePolicy::kMerge, 0);
   WriteSplitDirectory(dir, p);
   DatasetOptions plain;
   plain.follow_split_directory = false;

@@ -106,7 +106,7 @@ TEST_CASE("DirectAuLoss: hand value, gradient, B = 1", "[losses][gradient]") {
   SECTION("hand-worked B = 2") {
     // Users e1, e2; items e1, −e1. Alignment: (0 + ||e2 + e1||²)/2 = 1.
     // unif(U) = log exp(−2·2) = −4, unif(I) = log exp(−2·4) = −8.
-    ds::DirectAuLoss<double> loss({.gamma = 0.5, .t = 2.0});
+    ds::DirectAuLoss<double> loss({.gamma = 0.5, .temperature = 2.0});
     Mat OU(2, 2), OI(2, 2), GU, GI;
     OU << 1, 0, 0, 1;
     OI << 1, 0, -1, 0;
@@ -114,11 +114,11 @@ TEST_CASE("DirectAuLoss: hand value, gradient, B = 1", "[losses][gradient]") {
             Approx(1.0 + 0.5 * (-4.0 - 8.0) / 2.0).epsilon(1e-14));
   }
   SECTION("gradients") {
-    ds::DirectAuLoss<double> loss({.gamma = 1.5, .t = 2.0});
+    ds::DirectAuLoss<double> loss({.gamma = 1.5, .temperature = 2.0});
     Mat OI = Normalized(RandomMatrix(7, 4, 21));
     OI.row(3) = OI.row(0);  // duplicate positives
     RequireLossGradient(loss, Normalized(RandomMatrix(5, 4, 20)), OI, MakeBatch(5, 0));
-    ds::DirectAuLoss<double> hot({.gamma = 1.0, .t = 20.0});
+    ds::DirectAuLoss<double> hot({.gamma = 1.0, .temperature = 20.0});
     RequireLossGradient(hot, Normalized(RandomMatrix(6, 3, 22)), Normalized(RandomMatrix(6, 3, 23)),
                         MakeBatch(6, 0), 1e-6);
   }
@@ -130,7 +130,8 @@ TEST_CASE("DirectAuLoss: hand value, gradient, B = 1", "[losses][gradient]") {
     REQUIRE(loss.Evaluate(OU, OI, MakeBatch(1, 0), GU, GI) == Approx(2.0));
     RequireLossGradient(loss, OU, OI, MakeBatch(1, 0));
   }
-  REQUIRE_THROWS_AS(ds::DirectAuLoss<double>({.gamma = 1.0, .t = 0.0}), std::invalid_argument);
+  REQUIRE_THROWS_AS(ds::DirectAuLoss<double>({.gamma = 1.0, .temperature = 0.0}),
+                    std::invalid_argument);
 }
 
 TEST_CASE("SampledSoftmaxLoss: hand value, cosine invariance, gradient", "[losses][gradient]") {

@@ -250,7 +250,7 @@ TEST_CASE("Stages agree with PyTorch autograd to 1e-10", "[pipeline][torch]") {
     for (Index b = 0; b < mask.cols(); ++b)
       REQUIRE((adaptive.Temperatures()(a, b) == tau0) == (mask(a, b) == 1.0));
 
-  ds::NormShrink<double> shrink({.s = f.S("shrink")});
+  ds::NormShrink<double> shrink({.strength = f.S("shrink")});
   Mat O;
   shrink.Forward(f.M("yin"), O);
   shrink.Backward(RU, G);
@@ -281,7 +281,7 @@ TEST_CASE("Whole two-side pipelines agree with PyTorch autograd to 1e-10", "[pip
     p.items = ToIds(f.ints.at("ids_i"));
     p.user_items = ds::CsrView{u_off, u_col};
     p.item_users = ds::CsrView{i_off, i_col};
-    p.shrink_u = ds::NormShrink<double>({.s = f.S("shrink")});
+    p.shrink_u = ds::NormShrink<double>({.strength = f.S("shrink")});
     p.shrink_i = p.shrink_u;
     p.loss = PenalisedLog({.reg = f.S("reg")});
     // Gather through identity ids: rows of XU are already the batch rows.
@@ -348,7 +348,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
   SECTION("DirectSpecPlus + shrink + output L2") {
     Pipeline<ds::DirectSpecPlus<double>, ds::DirectSpecPlus<double>, PenalisedLog> p;
     Configure(p, g, users, items);
-    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.s = 0.5});
+    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.5});
     p.loss = PenalisedLog({.reg = 0.05});
     CheckPipelineGradient(p, EU, EI, 1e-7);
   }
@@ -356,7 +356,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
     Pipeline<ds::DirectSpecPlus<double>, ds::DirectSpecPlus<double>, ds::LogLoss<double>> p;
     Configure(p, g, users, items);
     p.filter_u = p.filter_i = ds::DirectSpecPlus<double>({.alpha = 1.0, .tau = 20.0});
-    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.s = 0.03});
+    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.03});
     CheckPipelineGradient(p, EU, EI, 1e-6);
   }
   SECTION("adaptive temperatures on both sides") {
@@ -364,7 +364,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
     Pipeline<A, A, PenalisedLog> p;
     Configure(p, g, users, items);
     p.filter_u = p.filter_i = A({.alpha = 0.7, .tau0 = 3.5, .tau1 = 4.0});
-    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.s = 0.2});
+    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.2});
     CheckPipelineGradient(p, EU, EI, 1e-7);
   }
   SECTION("DirectSpec on users, NoFilter on items, no shrink") {
@@ -377,7 +377,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
     Configure(p, g, {2}, {7});
     p.filter_u = ds::DirectSpecPlus<double>({.alpha = 0.5, .tau = 3.0});
     p.filter_i = ds::DirectSpec<double>({.alpha = 0.5});
-    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.s = 0.4});
+    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.4});
     CheckPipelineGradient(p, EU, EI, 1e-7);
   }
   SECTION("zero table rows give finite values and gradients") {
@@ -387,7 +387,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
     using A = ds::AdaptiveDirectSpecPlus<double>;
     Pipeline<A, ds::DirectSpecPlus<double>, PenalisedLog> p;
     Configure(p, g, users, items);
-    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.s = 0.3});
+    p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.3});
     // The normaliser maps a zero row to zero (x / epsilon): the loss is finite, and every other
     // entry's gradient matches finite differences. The zero rows' own gradients are finite too
     // (checked inside), but the x / epsilon region is far narrower than any usable step.

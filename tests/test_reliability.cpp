@@ -103,7 +103,7 @@ template <class S, class Filter>
 void CheckChainFinite(Filter& filter, const RowMatrix<S>& XU, const RowMatrix<S>& XI,
                       const FilterContext& ctx_u, const FilterContext& ctx_i) {
   RowNormalizer<S> norm_u, norm_i;
-  NormShrink<S> shrink_u({.s = S(0.03)}), shrink_i({.s = S(0.03)});
+  NormShrink<S> shrink_u({.strength = S(0.03)}), shrink_i({.strength = S(0.03)});
   Filter filter_i = filter;
   RowMatrix<S> hu, hi, yu, yi, ou, oi, gou, goi, gyu, gyi, ghu, ghi, gxu, gxi;
   norm_u.Forward(XU, hu);
@@ -365,7 +365,7 @@ TEST_CASE("The evaluator gives identical results with 1 and 2 threads", "[reliab
   const RowMatrix<float> I = RandomRows<float>(d.Items(), 8, 13);
   EvalOptions o;
   o.ks = {1, 5, 10};
-  o.mode = EvalMode::Both;
+  o.mode = EvalMode::kBoth;
   o.user_batch = 7;  // several batches, so two threads really share the work
   o.item_tile = 9;
   o.keep_per_user = true;

@@ -53,7 +53,7 @@ void ReferenceSchedule(const Interactions& train, Encoder& encoder, Filter user_
   std::array<Filter, 2> filters{std::move(user_filter), std::move(item_filter)};
   std::array<RowNormalizer<S>, 2> normalizers{};
   typename NormShrink<S>::Options so;
-  so.s = static_cast<S>(shrink);
+  so.strength = static_cast<S>(shrink);
   std::array<NormShrink<S>, 2> shrinks{NormShrink<S>(so), NormShrink<S>(so)};
   Batch b;
   std::vector<RowGradient<S>> grads;

@@ -19,6 +19,7 @@
 
 #include "directspec/data/log_split.hpp"
 #include "directspec/data/raw_log.hpp"
+#include "directspec/losses/sampled_softmax_loss.hpp"
 
 namespace directspec::cli {
 
@@ -47,7 +48,9 @@ struct Settings {
   double alpha = 1.0, tau = 3.0, tau0 = 2.5, tau1 = 3.0, shrink = 0.0;
   std::string loss = "log";  // log | bpr | directau | ssm
   int negatives = 1;
-  double gamma = 1.0, temperature = 0.2, reg = 0.0, weight_decay = 0.0;
+  double gamma = 1.0, reg = 0.0, weight_decay = 0.0;
+  // The library's default, so the two cannot drift apart.
+  double temperature = directspec::SampledSoftmaxLoss<double>::Options{}.temperature;
   std::string optimizer = "sgd";  // sgd | adam
   double lr = 10.0, lr_decay = 1.0;
   int dim = 64, batch = 256, epochs = 30;

@@ -46,7 +46,7 @@ struct OverlapReport {
 /// What loading found; Summary() is the text the CLI prints.
 struct LoadReport {
   std::string source;  // the folder, or a description of where the data came from
-  IdPolicy ids = IdPolicy::AsIs;
+  IdPolicy ids = IdPolicy::kAsIs;
   Index users = 0;
   Index items = 0;
   PartReport train;
@@ -115,7 +115,7 @@ struct DatasetOptions {
   /// rows read (a stray huge id would otherwise allocate gigabytes). 0 disables the check;
   /// declared counts bypass it.
   double max_ids_per_row = 64.0;
-  /// The remedy that refusal names. Empty: the library's own ("use IdPolicy::Remap or declare
+  /// The remedy that refusal names. Empty: the library's own ("use IdPolicy::kRemap or declare
   /// the user count"); a front end names its flag instead (the CLI: "add --ids remap").
   std::string sparse_ids_advice;
   /// LoadDataset(dir) reads a folder written by WriteSplitDirectory (IsSplitDirectory) with
@@ -209,7 +209,7 @@ inline std::string DescribeOverlapLine(const char* name, const OverlapReport& o)
 inline std::string LoadReport::Summary() const {
   std::string s = (source.empty() ? std::string("dataset") : source) + ": " +
                   detail::Thousands(users) + " users x " + detail::Thousands(items) +
-                  " items, ids " + (ids == IdPolicy::AsIs ? "as-is" : "remapped") + "\n";
+                  " items, ids " + (ids == IdPolicy::kAsIs ? "as-is" : "remapped") + "\n";
   s += detail::DescribeLine("train", train);
   s += detail::DescribeLine("test", test);
   if (valid) s += detail::DescribeLine("valid", *valid);
@@ -303,7 +303,7 @@ inline DatasetFiles FindDatasetFiles(const std::filesystem::path& dir) {
 /// Throws DataError (file, line, text) on bad input; see docs/data.md for the table.
 inline Dataset LoadDataset(const DatasetFiles& files, const DatasetOptions& options = {}) {
   IdMaps maps;
-  IdMaps* shared = options.parse.ids == IdPolicy::Remap ? &maps : nullptr;
+  IdMaps* shared = options.parse.ids == IdPolicy::kRemap ? &maps : nullptr;
 
   ParseOptions held_out = options.parse;
   held_out.allow_empty = options.allow_empty_test;
@@ -346,7 +346,7 @@ inline Dataset LoadDataset(const DatasetFiles& files, const DatasetOptions& opti
           std::string(side) + " id '" + std::to_string(max_id) + "' would make an index space of " +
               std::to_string(n) + " " + side + "s for only " + std::to_string(rows) + " rows; " +
               (options.sparse_ids_advice.empty()
-                   ? "use IdPolicy::Remap or declare the " + std::string(side) + " count"
+                   ? "use IdPolicy::kRemap or declare the " + std::string(side) + " count"
                    : options.sparse_ids_advice));
     };
     check("user", users, options.parse.declared_users.has_value(), *max_user_part,
@@ -395,10 +395,10 @@ inline Dataset LoadDataset(const DatasetFiles& files, const DatasetOptions& opti
 inline Dataset LoadDataset(const std::filesystem::path& dir, const DatasetOptions& options = {}) {
   DatasetOptions used = options;
   const bool split_directory = options.follow_split_directory && IsSplitDirectory(dir);
-  if (split_directory) used.parse.ids = IdPolicy::Remap;
+  if (split_directory) used.parse.ids = IdPolicy::kRemap;
   Dataset d = LoadDataset(FindDatasetFiles(dir), used);
   d.report.source = dir.string();
-  if (split_directory && options.parse.ids != IdPolicy::Remap)
+  if (split_directory && options.parse.ids != IdPolicy::kRemap)
     d.report.notes.push_back("ids remapped: the folder holds a split written with raw ids");
   return d;
 }

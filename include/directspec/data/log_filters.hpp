@@ -39,19 +39,19 @@ struct FilterReport {
 
 /// How repeated (user, item) pairs are handled.
 enum class DuplicatePolicy {
-  Merge,  // the default: one row per pair, at its first occurrence, and the count is reported
-  Keep,   // every row stays (train may hold a pair twice; a pair may land in train and test)
-  First,  // the earliest row of each pair (by time, then line)
-  Last,   // the latest row of each pair (by time, then line)
+  kMerge,  // the default: one row per pair, at its first occurrence, and the count is reported
+  kKeep,   // every row stays (train may hold a pair twice; a pair may land in train and test)
+  kFirst,  // the earliest row of each pair (by time, then line)
+  kLast,   // the latest row of each pair (by time, then line)
 };
 
 inline const char* DuplicatePolicyName(DuplicatePolicy p) {
   switch (p) {
-    case DuplicatePolicy::Keep:
+    case DuplicatePolicy::kKeep:
       return "keep";
-    case DuplicatePolicy::First:
+    case DuplicatePolicy::kFirst:
       return "first";
-    case DuplicatePolicy::Last:
+    case DuplicatePolicy::kLast:
       return "last";
     default:
       return "merge";
@@ -146,8 +146,8 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
     if (e - s > 1) {
       repeats += static_cast<Index>(e - s - 1);
       ++pairs_repeated;
-      if (policy != DuplicatePolicy::Keep) {
-        const std::size_t kept = policy == DuplicatePolicy::Last ? e - 1 : s;
+      if (policy != DuplicatePolicy::kKeep) {
+        const std::size_t kept = policy == DuplicatePolicy::kLast ? e - 1 : s;
         for (std::size_t k = s; k < e; ++k)
           if (k != kept) keep[order[k]] = 0;
       }
@@ -164,13 +164,13 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
   const std::string counts = detail::Thousands(repeats) + " repeated rows of " +
                              detail::Thousands(pairs_repeated) + " pairs";
   switch (policy) {
-    case DuplicatePolicy::Keep:
+    case DuplicatePolicy::kKeep:
       r.note = counts + " kept";
       break;
-    case DuplicatePolicy::First:
+    case DuplicatePolicy::kFirst:
       r.note = counts + ", the earliest row of each pair kept";
       break;
-    case DuplicatePolicy::Last:
+    case DuplicatePolicy::kLast:
       r.note = counts + ", the latest row of each pair kept";
       break;
     default:

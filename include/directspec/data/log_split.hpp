@@ -33,32 +33,32 @@
 
 namespace directspec {
 
-enum class LogSplitKind { Ratio, Temporal, LeaveLast, GlobalTime };
+enum class LogSplitKind { kRatio, kTemporal, kLeaveLast, kGlobalTime };
 
 /// A split of a raw log; ParseLogSplitSpec reads the CLI's --split text.
 struct LogSplitSpec {
-  LogSplitKind kind = LogSplitKind::Ratio;
+  LogSplitKind kind = LogSplitKind::kRatio;
   double fraction = 0.2;  // ratio, temporal: share of each user's rows held out
   Index last = 1;         // leave-last: rows per user held out
   double time = 0;        // global-time: the first test time
   std::string time_text;  // global-time: T as given (for reports)
 
-  bool NeedsTime() const { return kind != LogSplitKind::Ratio; }
+  bool NeedsTime() const { return kind != LogSplitKind::kRatio; }
 
   /// "temporal:0.2", as accepted by ParseLogSplitSpec.
   std::string Describe() const {
     std::ostringstream s;
     switch (kind) {
-      case LogSplitKind::Ratio:
+      case LogSplitKind::kRatio:
         s << "ratio:" << fraction;
         break;
-      case LogSplitKind::Temporal:
+      case LogSplitKind::kTemporal:
         s << "temporal:" << fraction;
         break;
-      case LogSplitKind::LeaveLast:
+      case LogSplitKind::kLeaveLast:
         s << "leave-last:" << last;
         break;
-      case LogSplitKind::GlobalTime:
+      case LogSplitKind::kGlobalTime:
         s << "global-time:";
         if (time_text.empty())
           s << time;
@@ -86,13 +86,13 @@ inline LogSplitSpec ParseLogSplitSpec(std::string_view text) {
     return *v;
   };
   if (kind == "ratio") {
-    spec.kind = LogSplitKind::Ratio;
+    spec.kind = LogSplitKind::kRatio;
     spec.fraction = fraction();
   } else if (kind == "temporal") {
-    spec.kind = LogSplitKind::Temporal;
+    spec.kind = LogSplitKind::kTemporal;
     spec.fraction = fraction();
   } else if (kind == "leave-last") {
-    spec.kind = LogSplitKind::LeaveLast;
+    spec.kind = LogSplitKind::kLeaveLast;
     long long n = 0;
     const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (ec != std::errc() || ptr != value.data() + value.size() || value.empty() || n < 1 ||
@@ -101,7 +101,7 @@ inline LogSplitSpec ParseLogSplitSpec(std::string_view text) {
                                   "': leave-last needs a positive row count, e.g. leave-last:1");
     spec.last = static_cast<Index>(n);
   } else if (kind == "global-time") {
-    spec.kind = LogSplitKind::GlobalTime;
+    spec.kind = LogSplitKind::kGlobalTime;
     auto t = raw_log_detail::ParseNumber(value);
     if (!t) t = raw_log_detail::ParseIsoTime(value);
     if (!t)
@@ -183,22 +183,22 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
   const std::vector<LogRow>& rows = log.rows;
   const Index users = log.ids.users.Size();
   std::vector<char> part(rows.size(), 0);  // 0 train, 1 valid, 2 test
-  const bool random = spec.kind == LogSplitKind::Ratio;
+  const bool random = spec.kind == LogSplitKind::kRatio;
   switch (spec.kind) {
-    case LogSplitKind::Ratio:
-    case LogSplitKind::Temporal:
+    case LogSplitKind::kRatio:
+    case LogSplitKind::kTemporal:
       PerUser(rows, part, 0, 2, random, seed, kTestStream, users,
               [&](Index n) { return Rounded(spec.fraction, n); });
       break;
-    case LogSplitKind::LeaveLast:
+    case LogSplitKind::kLeaveLast:
       PerUser(rows, part, 0, 2, false, seed, kTestStream, users, [&](Index) { return spec.last; });
       break;
-    case LogSplitKind::GlobalTime:
+    case LogSplitKind::kGlobalTime:
       for (std::size_t k = 0; k < rows.size(); ++k) part[k] = rows[k].time >= spec.time ? 2 : 0;
       break;
   }
   if (valid_fraction > 0) {
-    if (spec.kind == LogSplitKind::GlobalTime) {
+    if (spec.kind == LogSplitKind::kGlobalTime) {
       std::vector<std::size_t> train;
       for (std::size_t k = 0; k < rows.size(); ++k)
         if (part[k] == 0) train.push_back(k);
@@ -220,7 +220,7 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
     throw DataError(
         log.source, 0, "",
         "the split " + spec.Describe() + " leaves the test set empty (" +
-            (spec.kind == LogSplitKind::GlobalTime
+            (spec.kind == LogSplitKind::kGlobalTime
                  ? std::string("no row has a time at or after ") + spec.Describe().substr(12)
                  : std::string("no user has enough rows to hold any out")) +
             ")");

@@ -29,38 +29,38 @@ namespace directspec {
 enum class IdPolicy {
   /// Decimal integers used directly as dense ids (the shared datasets' convention). The index
   /// space is max id + 1 over all files of a dataset (or the declared count).
-  AsIs,
+  kAsIs,
   /// Any token; dense ids by first appearance through a shared IdMap (users and items apart).
-  Remap,
+  kRemap,
 };
 
 enum class FileFormat {
-  /// By file extension: ".txt" -> LightGcn, anything else -> Pairs.
-  Auto,
+  /// By file extension: ".txt" -> kLightGcn, anything else -> Pairs.
+  kAuto,
   /// One interaction per line: `user<delim>item[<delim>ignored columns...]`.
-  Pairs,
+  kPairs,
   /// One user per line: `user item item ...` separated by spaces / tabs; no items is allowed.
-  LightGcn,
+  kLightGcn,
 };
 
 enum class HeaderMode {
   /// A header is present when no field of the first non-blank line looks like an id (as-is:
   /// starts with a digit or sign; remap: contains a digit). Use Present / Absent for remapped
   /// ids without digits ("alice,bob"), which Auto would take for a header.
-  Auto,
-  Present,
-  Absent,
+  kAuto,
+  kPresent,
+  kAbsent,
 };
 
 /// Parser settings; the defaults read the shared datasets.
 struct ParseOptions {
-  FileFormat format = FileFormat::Auto;
+  FileFormat format = FileFormat::kAuto;
   /// Pairs only. 0: detect from the first non-blank line (',' if it holds a comma, else
   /// whitespace). ' ': any run of spaces and tabs separates fields. Any other character: that
   /// exact separator, with spaces and tabs trimmed around each field.
   char delimiter = 0;
-  HeaderMode header = HeaderMode::Auto;
-  IdPolicy ids = IdPolicy::AsIs;
+  HeaderMode header = HeaderMode::kAuto;
+  IdPolicy ids = IdPolicy::kAsIs;
   /// Optional declared counts: as-is ids must be below them; remapped maps may not grow past.
   std::optional<Index> declared_users;
   std::optional<Index> declared_items;
@@ -70,12 +70,12 @@ struct ParseOptions {
 
 /// What one file held.
 struct ParsedFile {
-  std::string source;                     // file path or in-memory name, for messages
-  FileFormat format = FileFormat::Pairs;  // the format actually parsed
-  char delimiter = ',';                   // the separator used (' ' = whitespace runs)
-  bool header = false;                    // whether a header line was skipped
-  std::vector<std::pair<Id, Id>> pairs;   // dense (user, item), file order, duplicates kept
-  Id max_user = -1;                       // largest dense user id (incl. LightGCN users w/o items)
+  std::string source;                      // file path or in-memory name, for messages
+  FileFormat format = FileFormat::kPairs;  // the format actually parsed
+  char delimiter = ',';                    // the separator used (' ' = whitespace runs)
+  bool header = false;                     // whether a header line was skipped
+  std::vector<std::pair<Id, Id>> pairs;    // dense (user, item), file order, duplicates kept
+  Id max_user = -1;                        // largest dense user id (incl. LightGCN users w/o items)
   Id max_item = -1;
   std::int64_t max_user_line = 0;  // where max_user / max_item first occurred
   std::int64_t max_item_line = 0;
@@ -85,8 +85,8 @@ struct ParsedFile {
 
 /// The format `requested` resolves to for a file called `path`.
 inline FileFormat ResolveFormat(FileFormat requested, const std::filesystem::path& path) {
-  if (requested != FileFormat::Auto) return requested;
-  return path.extension() == ".txt" ? FileFormat::LightGcn : FileFormat::Pairs;
+  if (requested != FileFormat::kAuto) return requested;
+  return path.extension() == ".txt" ? FileFormat::kLightGcn : FileFormat::kPairs;
 }
 
 namespace detail {
@@ -141,7 +141,7 @@ inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 inline bool LooksLikeId(std::string_view field, IdPolicy policy) {
   if (field.empty()) return false;
-  if (policy == IdPolicy::AsIs) return IsDigit(field[0]) || field[0] == '-' || field[0] == '+';
+  if (policy == IdPolicy::kAsIs) return IsDigit(field[0]) || field[0] == '-' || field[0] == '+';
   for (char c : field)
     if (IsDigit(c)) return true;
   return false;
@@ -173,7 +173,7 @@ class LineContext {
   Id Convert(std::string_view tok, const char* side, const std::optional<Index>& declared,
              IdMap* map) {
     if (tok.empty()) Fail(tok, "empty " + std::string(side) + " id");
-    if (options_.ids == IdPolicy::Remap) {
+    if (options_.ids == IdPolicy::kRemap) {
       const Index before = map->Size();
       const Id id = map->Insert(tok);
       if (declared && id >= *declared)
@@ -212,7 +212,7 @@ class LineContext {
 }  // namespace detail
 
 /// Parses interactions held in memory. `source` names the text in error messages (and picks the
-/// format when options.format is Auto, by its extension). With IdPolicy::Remap, tokens go
+/// format when options.format is Auto, by its extension). With IdPolicy::kRemap, tokens go
 /// through `maps` (shared across a dataset's files); a null `maps` uses a private pair of maps.
 /// Throws DataError (source, 1-based line, offending text) on any malformed line.
 ///
@@ -221,7 +221,7 @@ class LineContext {
 inline ParsedFile ParseInteractions(std::string_view text, std::string_view source = "<memory>",
                                     const ParseOptions& options = {}, IdMaps* maps = nullptr) {
   IdMaps local_maps;
-  if (options.ids == IdPolicy::Remap && maps == nullptr) maps = &local_maps;
+  if (options.ids == IdPolicy::kRemap && maps == nullptr) maps = &local_maps;
 
   ParsedFile out;
   out.source = std::string(source);
@@ -252,15 +252,15 @@ inline ParsedFile ParseInteractions(std::string_view text, std::string_view sour
 
     if (first) {
       first = false;
-      if (out.format == FileFormat::Pairs) {
+      if (out.format == FileFormat::kPairs) {
         out.delimiter = options.delimiter != 0                     ? options.delimiter
                         : line.find(',') != std::string_view::npos ? ','
                                                                    : ' ';
       } else {
         out.delimiter = ' ';
       }
-      bool header = options.header == HeaderMode::Present;
-      if (options.header == HeaderMode::Auto) {
+      bool header = options.header == HeaderMode::kPresent;
+      if (options.header == HeaderMode::kAuto) {
         detail::FieldSplitter split(line, out.delimiter);
         std::string_view field;
         bool any_id = false;
@@ -285,7 +285,7 @@ inline ParsedFile ParseInteractions(std::string_view text, std::string_view sour
       out.max_user_line = ctx.line_number;
     }
     ++out.data_lines;
-    if (out.format == FileFormat::Pairs) {
+    if (out.format == FileFormat::kPairs) {
       if (!split.Next(item_tok))
         ctx.Fail(line, "expected two fields (user, item) separated by " +
                            detail::DelimiterName(out.delimiter) +
@@ -352,7 +352,7 @@ inline std::string ReadTextFile(const std::filesystem::path& path) {
 /// ParseInteractions on the contents of `path` (format Auto resolves by its extension).
 ///
 ///   IdMaps maps;
-///   ParseOptions opt; opt.ids = IdPolicy::Remap;
+///   ParseOptions opt; opt.ids = IdPolicy::kRemap;
 ///   auto train = ReadInteractionsFile("train.csv", opt, &maps);
 ///   auto test  = ReadInteractionsFile("test.csv", opt, &maps);   // same index space
 inline ParsedFile ReadInteractionsFile(const std::filesystem::path& path,

@@ -23,7 +23,7 @@ namespace directspec {
 
 struct PrepareOptions {
   std::optional<double> min_rating;  // keep rating >= this; needs a rating column
-  DuplicatePolicy duplicates = DuplicatePolicy::Merge;
+  DuplicatePolicy duplicates = DuplicatePolicy::kMerge;
   Index kcore_users = 0;  // 0 and 0: no k-core
   Index kcore_items = 0;
   LogSplitSpec split;
@@ -109,7 +109,7 @@ inline PreparedData PrepareDataset(RawLog log, const PrepareOptions& options) {
   out.dataset.ids = std::move(maps);
   LoadReport& r = out.dataset.report;
   r.source = log.source + " (prepared)";
-  r.ids = IdPolicy::Remap;
+  r.ids = IdPolicy::kRemap;
   if (r.train.duplicates > 0)
     r.notes.push_back(detail::Thousands(r.train.duplicates) +
                       " duplicate train rows merged (steps per epoch still count them)");
@@ -119,15 +119,15 @@ inline PreparedData PrepareDataset(RawLog log, const PrepareOptions& options) {
 
   std::ostringstream split;
   split << "split " << options.split.Describe();
-  if (options.split.kind == LogSplitKind::Ratio) split << " (seed " << options.seed << ")";
+  if (options.split.kind == LogSplitKind::kRatio) split << " (seed " << options.seed << ")";
   split << ": " << detail::Thousands(static_cast<Index>(parts.train.size() + parts.valid.size()))
         << " train rows, " << detail::Thousands(static_cast<Index>(parts.test.size()))
         << " test rows";
   if (options.valid_fraction > 0) {
     split << "; validation " << options.valid_fraction << " carved from train ("
-          << (options.split.kind == LogSplitKind::Ratio        ? "random rows per user"
-              : options.split.kind == LogSplitKind::GlobalTime ? "the latest train rows overall"
-                                                               : "the latest rows per user")
+          << (options.split.kind == LogSplitKind::kRatio        ? "random rows per user"
+              : options.split.kind == LogSplitKind::kGlobalTime ? "the latest train rows overall"
+                                                                : "the latest rows per user")
           << "): " << detail::Thousands(static_cast<Index>(parts.train.size())) << " train, "
           << detail::Thousands(static_cast<Index>(parts.valid.size())) << " valid rows";
   }

@@ -83,7 +83,7 @@ struct RawLogOptions {
   std::string delimiter;
   /// Auto: a header is present when any column is selected by name; with positions only, when
   /// the first line's rating or time field (if selected) is not a number.
-  HeaderMode header = HeaderMode::Auto;
+  HeaderMode header = HeaderMode::kAuto;
 };
 
 /// One interaction of the log, ids dense in RawLog::ids.
@@ -275,7 +275,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
   const char* roles[] = {"user", "item", "rating", "time"};
   bool any_name = false;
   for (const std::string* w : wanted) any_name = any_name || (!w->empty() && !IsPosition(*w));
-  if (any_name && options.header == HeaderMode::Absent)
+  if (any_name && options.header == HeaderMode::kAbsent)
     throw DataError(log.source, 0, "",
                     "columns are selected by name but the log is read without a header line; "
                     "select them by 0-based position instead");
@@ -361,8 +361,8 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
     }
     if (first) {
       first = false;
-      bool header = options.header == HeaderMode::Present || any_name;
-      if (options.header == HeaderMode::Auto && !any_name) {
+      bool header = options.header == HeaderMode::kPresent || any_name;
+      if (options.header == HeaderMode::kAuto && !any_name) {
         // Positions only: the first line is a header when a selected number column is not one.
         for (int r : {2, 3}) {
           const std::string& w = *wanted[r];

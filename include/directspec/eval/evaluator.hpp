@@ -33,9 +33,9 @@ namespace directspec {
 
 /// Which counting the evaluator reports.
 enum class EvalMode {
-  Standard,  // LightGCN / RecBole definitions, averaged over users with >= 1 test item
-  Paper,     // the DirectSpec authors' script: "@K" counts K+1 ranks, recall = hits/min(K,|T|)
-  Both,      // both sets of names in one pass (one ranking, two countings)
+  kStandard,  // LightGCN / RecBole definitions, averaged over users with >= 1 test item
+  kPaper,     // the DirectSpec authors' script: "@K" counts K+1 ranks, recall = hits/min(K,|T|)
+  kBoth,      // both sets of names in one pass (one ranking, two countings)
 };
 
 /// One user's ranking, handed to custom metrics.
@@ -55,7 +55,7 @@ struct CustomMetric {
 
 struct EvalOptions {
   std::vector<Index> ks{10, 20};  // cut-offs, all computed from one ranking
-  EvalMode mode = EvalMode::Standard;
+  EvalMode mode = EvalMode::kStandard;
   /// Paper mode: ranks the authors' script retrieves (its topk(20)); "@K" counts ranks
   /// 1..min(K + 1, depth). 0 means max(ks), which reproduces the script for ks = {10, 20}.
   Index paper_depth = 0;
@@ -83,7 +83,7 @@ struct RankedLists {
 ///
 ///   Evaluator eval(train, test);                           // recall, ndcg, ... @10 and @20
 ///   EvalResult r = eval.Evaluate(U, I);                    // U: n x d, I: m x d, scores U I^T
-///   EvalOptions o; o.mode = EvalMode::Paper;
+///   EvalOptions o; o.mode = EvalMode::kPaper;
 ///   Evaluator paper(train, raw_test_pairs, o);             // duplicates count in |T_u|
 ///   double pr = paper.Evaluate(U, I).Get("paper_recall@20");
 class Evaluator {
@@ -244,8 +244,8 @@ class Evaluator {
   /// not depend on how the ranking was parallelised.
   EvalResult Score(const RankedLists& lists) const {
     const Index n = train_.Users(), m = train_.Items();
-    const bool standard = options_.mode != EvalMode::Paper;
-    const bool paper = options_.mode != EvalMode::Standard;
+    const bool standard = options_.mode != EvalMode::kPaper;
+    const bool paper = options_.mode != EvalMode::kStandard;
     const auto& ks = ks_;
     const std::size_t nk = ks.size();
 
@@ -417,7 +417,7 @@ class Evaluator {
     options_.ks = ks_;
     paper_depth_ = options_.paper_depth > 0 ? options_.paper_depth : ks_.back();
     depth_ = ks_.back();
-    if (options_.mode != EvalMode::Standard) depth_ = std::max(depth_, paper_depth_);
+    if (options_.mode != EvalMode::kStandard) depth_ = std::max(depth_, paper_depth_);
     // A list never holds more than the catalogue: a cut-off beyond it costs no memory.
     depth_ = std::min(depth_, train_.Items());
     users_.clear();

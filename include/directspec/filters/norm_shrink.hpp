@@ -12,7 +12,7 @@ namespace directspec {
 
 /// Norm-dependent shrink of the filtered rows.
 ///
-///   NormShrink<float> shrink({.s = 0.03f});
+///   NormShrink<float> shrink({.strength = 0.03f});
 ///   shrink.Forward(Y, O);             // o_b = s ||y_b|| y_b
 ///   shrink.Backward(GO, GY);          // G_y = s (||y|| G_o + (y·G_o) y / ||y||)
 template <class S>
@@ -21,16 +21,16 @@ class NormShrink {
   using Scalar = S;
   struct Options {
     /// Shrink strength; 0 = off. Reference: 0.03 (CiteULike), 0.02 (Gowalla), 0 (Yelp).
-    S s = S(0);
+    S strength = S(0);  // s of the method: 0 switches the stage off
   };
 
   NormShrink() = default;
   explicit NormShrink(const Options& options) : options_(options) {
-    CheckOption(options_.s >= S(0) && std::isfinite(options_.s), "NormShrink", "s", options_.s,
-                "must be finite and >= 0");
+    CheckOption(options_.strength >= S(0) && std::isfinite(options_.strength), "NormShrink",
+                "strength", options_.strength, "must be finite and >= 0");
   }
 
-  bool Enabled() const { return options_.s > S(0); }
+  bool Enabled() const { return options_.strength > S(0); }
 
   /// O may be the same object as Y.
   void Forward(const RowMatrix<S>& Y, RowMatrix<S>& O) {
@@ -43,7 +43,7 @@ class NormShrink {
     O.resize(Y.rows(), Y.cols());
     for (Index b = 0; b < Y.rows(); ++b) {
       norms_[b] = y_.row(b).norm();
-      O.row(b) = y_.row(b) * (options_.s * norms_[b]);
+      O.row(b) = y_.row(b) * (options_.strength * norms_[b]);
     }
   }
 
@@ -58,7 +58,7 @@ class NormShrink {
       const S q = norms_[b];
       if (q > S(0)) {
         const S radial = y_.row(b).dot(GO.row(b)) / q;
-        GY.row(b) = options_.s * (q * GO.row(b) + radial * y_.row(b));
+        GY.row(b) = options_.strength * (q * GO.row(b) + radial * y_.row(b));
       } else {
         GY.row(b).setZero();
       }

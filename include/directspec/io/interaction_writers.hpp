@@ -90,7 +90,7 @@ inline std::string FormatLightGcn(const Interactions& data, const IdMaps* maps =
 }
 
 /// Writes FormatLightGcn(data, maps, users_without_items) to `path` (use a .txt name so
-/// FileFormat::Auto reads it back as LightGCN).
+/// FileFormat::kAuto reads it back as LightGCN).
 inline void WriteLightGcn(const std::filesystem::path& path, const Interactions& data,
                           const IdMaps* maps = nullptr, bool users_without_items = false) {
   detail::WriteBytes(path, FormatLightGcn(data, maps, users_without_items));

@@ -21,23 +21,23 @@ namespace directspec {
 
 /// Alignment + uniformity loss.
 ///
-///   DirectAuLoss<float> loss({.gamma = 1.0f, .t = 2.0f});
+///   DirectAuLoss<float> loss({.gamma = 1.0f, .temperature = 2.0f});
 ///   float value = loss.Evaluate(XUhat, XIhat, batch, GU, GI);
 template <class S>
 class DirectAuLoss {
  public:
   using Scalar = S;
   struct Options {
-    S gamma = S(1);  // uniformity weight γ (DirectAU tunes it in [0.5, 5])
-    S t = S(2);      // uniformity temperature
+    S gamma = S(1);        // uniformity weight γ (DirectAU tunes it in [0.5, 5])
+    S temperature = S(2);  // t of the uniformity term
   };
 
   DirectAuLoss() = default;
   explicit DirectAuLoss(const Options& options) : options_(options) {
     CheckOption(std::isfinite(options_.gamma), "DirectAuLoss", "gamma", options_.gamma,
                 "must be finite");
-    CheckOption(options_.t > S(0) && std::isfinite(options_.t), "DirectAuLoss", "t", options_.t,
-                "must be finite and > 0");
+    CheckOption(options_.temperature > S(0) && std::isfinite(options_.temperature), "DirectAuLoss",
+                "temperature", options_.temperature, "must be finite and > 0");
   }
 
   /// Outputs must not alias inputs.
@@ -68,7 +68,7 @@ class DirectAuLoss {
   S Uniformity(const RowMatrix<S>& X, S weight, RowMatrix<S>& G) {
     const Index B = X.rows();
     if (B < 2) return S(0);
-    const S t = options_.t;
+    const S t = options_.temperature;
     sq_ = X.rowwise().squaredNorm();
     q_.noalias() = X * X.transpose();
     // Exponents E_bj = −t ||x_b − x_j||², diagonal excluded.

@@ -255,7 +255,7 @@ template <class S>
 DirectAuMF<S> MakeDirectAuMF(const BaselineSettings& b = {}) {
   auto o = detail::CommonOptions<DirectAuMF<S>>(b.epochs, b.batch_size, b.seed, b.threads);
   return DirectAuMF<S>(o, MF<S>({.dim = b.dim}),
-                       DirectAuLoss<S>({.gamma = static_cast<S>(b.gamma), .t = S(2)}),
+                       DirectAuLoss<S>({.gamma = static_cast<S>(b.gamma), .temperature = S(2)}),
                        UserThenPositive<>(), Adam<S>({.learning_rate = b.learning_rate}));
 }
 

@@ -36,7 +36,6 @@
 #endif
 
 #include "directspec/core/batch.hpp"
-#include "directspec/train/concepts.hpp"
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
@@ -46,6 +45,7 @@
 #include "directspec/filters/filter_context.hpp"
 #include "directspec/filters/norm_shrink.hpp"
 #include "directspec/filters/row_normalizer.hpp"
+#include "directspec/train/concepts.hpp"
 #include "directspec/train/training_state.hpp"
 
 namespace directspec {
@@ -454,7 +454,7 @@ class Trainer {
  private:
   NormShrink<Scalar> MakeShrink() const {
     typename NormShrink<Scalar>::Options o;
-    o.s = static_cast<Scalar>(options_.shrink);
+    o.strength = static_cast<Scalar>(options_.shrink);
     return NormShrink<Scalar>(o);
   }
 
