@@ -17,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/data/log_split.hpp"
 #include "directspec/data/raw_log.hpp"
 #include "directspec/losses/sampled_softmax_loss.hpp"
+#include "directspec/train/configurations.hpp"
 
 namespace directspec::cli {
 
@@ -90,50 +92,63 @@ struct Preset {
 inline const std::map<std::string, Preset>& Presets() {
   static const std::map<std::string, Preset> presets = [] {
     std::map<std::string, Preset> p;
-    struct Reference {
-      const char* name;
-      const char* lr;
-      const char* alpha;
-      const char* tau;
-      const char* tau0;
-      const char* tau1;
-      const char* shrink;
+    // The reference presets are the library's recipes (train/configurations.hpp), written as
+    // flags: one source for every published number.
+    const std::pair<directspec::ReferenceDataset, const char*> datasets[] = {
+        {directspec::ReferenceDataset::kCiteULike, "citeulike"},
+        {directspec::ReferenceDataset::kGowalla, "gowalla"},
+        {directspec::ReferenceDataset::kYelp, "yelp"}};
+    struct Variant {
+      directspec::ReferenceModel model;
+      const char* suffix;
+      const char* encoder;
+      const char* filter;
+      const char* what;
     };
-    const Reference refs[] = {{"citeulike", "180", "1.0", "3.0", "2.5", "3.0", "0.03"},
-                              {"gowalla", "200", "0.7", "4.0", "3.5", "4.0", "0.02"},
-                              {"yelp", "10", "0.8", "3.0", "2.5", "3.0", "0"}};
-    for (const auto& r : refs) {
-      const std::vector<std::pair<std::string, std::string>> common{
-          {"--loss", "log"}, {"--optimizer", "sgd"}, {"--lr", r.lr},     {"--alpha", r.alpha},
-          {"--tau", r.tau},  {"--tau0", r.tau0},     {"--tau1", r.tau1}, {"--shrink", r.shrink},
-          {"--dim", "64"},   {"--batch", "256"}};
-      auto make = [&](const char* model, const char* filter, const char* epochs, const char* decay,
-                      const char* reg, const std::string& what) {
-        Preset preset{std::string(r.name) + ": " + what, common};
-        preset.flags.insert(preset.flags.end(), {{"--model", model},
-                                                 {"--filter", filter},
-                                                 {"--epochs", epochs},
-                                                 {"--lr-decay", decay},
-                                                 {"--reg", reg}});
-        return preset;
-      };
-      const std::string n = r.name;
-      p[n + "-mf"] =
-          make("mf", "directspec+", "300", "0.9995", "0", "MF + DirectSpec+ (reference MF script)");
-      p[n + "-mf-adaptive"] = make("mf", "adaptive", "50", "0.9999", "0",
-                                   "MF + adaptive DirectSpec+ (reference script)");
-      if (n == "citeulike") {
-        // Linear DirectSpec has no published settings: α 2 won a validation grid carved from
-        // CiteULike's train set, and it peaks near epoch 40 (docs/reproduction.md).
-        p[n + "-mf-linear"] = make("mf", "directspec", "40", "0.9995", "0",
-                                   "MF + linear DirectSpec (alpha tuned on validation)");
-        for (auto& [flag, value] : p[n + "-mf-linear"].flags)
-          if (flag == "--alpha") value = "2";
+    const Variant variants[] = {
+        {directspec::ReferenceModel::kMF, "-mf", "mf", "directspec+",
+         "MF + DirectSpec+ (reference MF script)"},
+        {directspec::ReferenceModel::kAdaptiveMF, "-mf-adaptive", "mf", "adaptive",
+         "MF + adaptive DirectSpec+ (reference script)"},
+        {directspec::ReferenceModel::kLightGCN, "-lightgcn", "lightgcn", "directspec+",
+         "LightGCN + DirectSpec+ (reference LightGCN script)"},
+        {directspec::ReferenceModel::kAdaptiveLightGCN, "-lightgcn-adaptive", "lightgcn",
+         "adaptive", "LightGCN + adaptive DirectSpec+ (reference script)"}};
+    auto number = [](double v) { return directspec::FormatValue(v); };
+    for (const auto& [dataset, name] : datasets) {
+      for (const Variant& v : variants) {
+        const directspec::RecipeSettings r = directspec::ReferenceRecipe(dataset, v.model);
+        const bool lightgcn = std::string(v.encoder) == "lightgcn";
+        Preset preset{std::string(name) + ": " + v.what,
+                      {{"--loss", "log"},
+                       {"--optimizer", "sgd"},
+                       {"--lr", number(r.learning_rate)},
+                       {"--alpha", number(r.alpha)},
+                       {"--tau", number(r.tau)},
+                       {"--tau0", number(r.tau0)},
+                       {"--tau1", number(r.tau1)},
+                       {"--shrink", number(r.shrink)},
+                       {"--dim", std::to_string(r.dim)},
+                       {"--batch", std::to_string(r.batch_size)},
+                       {"--model", v.encoder},
+                       {"--filter", v.filter},
+                       {"--epochs", std::to_string(r.epochs)},
+                       {"--lr-decay", number(r.decay)},
+                       // The output L2 belongs to the reference LightGCN scripts only.
+                       {"--reg", lightgcn ? number(r.output_l2) : "0"}}};
+        if (lightgcn) preset.flags.push_back({"--layers", std::to_string(r.layers)});
+        p[std::string(name) + v.suffix] = preset;
       }
-      p[n + "-lightgcn"] = make("lightgcn", "directspec+", "200", "0.9999", "0.01",
-                                "LightGCN + DirectSpec+ (reference LightGCN script)");
-      p[n + "-lightgcn-adaptive"] = make("lightgcn", "adaptive", "390", "0.9999", "0.01",
-                                         "LightGCN + adaptive DirectSpec+ (reference script)");
+    }
+    // Linear DirectSpec has no published settings: α 2 won a validation grid carved from
+    // CiteULike's train set, and it peaks near epoch 40 (docs/reproduction.md).
+    p["citeulike-mf-linear"] = p["citeulike-mf"];
+    p["citeulike-mf-linear"].description =
+        "citeulike: MF + linear DirectSpec (alpha tuned on validation)";
+    for (auto& [flag, value] : p["citeulike-mf-linear"].flags) {
+      if (flag == "--alpha") value = "2";
+      if (flag == "--filter") value = "directspec";
+      if (flag == "--epochs") value = "40";
     }
     // Baselines with the customary LightGCN-PyTorch settings: Adam 1e-3, batch 2048, L2 1e-4.
     const std::vector<std::pair<std::string, std::string>> bpr{
