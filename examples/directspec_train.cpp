@@ -30,6 +30,7 @@
 #include "cli/resource_check.hpp"
 #include "cli/runtime_policies.hpp"
 #include "cli/settings.hpp"
+#include "cli/trainer_factory.hpp"
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
@@ -59,7 +60,8 @@ evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
-presets    --preset NAME (explicit flags override it), --list-presets
+presets    --preset NAME, --preset-file FILE (key = value lines, e.g. from directspec-tune --out;
+           applied after --preset; explicit flags override both), --list-presets
 )";
 
 double PeakResidentMegabytes() {
@@ -104,6 +106,7 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
   j.Add("preset", s.preset)
+      .Add("preset_file", s.preset_file)
       .Add("data", s.data.empty() ? (s.train.empty() ? "synthetic" : s.train) : s.data)
       .Add("ids", s.ids);
   j.Add("model", s.model).Add("layers", s.layers).Add("layer_weights", s.layer_weights);
@@ -329,60 +332,6 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   return 0;
 }
 
-template <class Encoder, class Loss, class Sampler>
-int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, const ds::Dataset& data,
-            std::chrono::steady_clock::time_point start) {
-  using Filter = ds::cli::AnyFilter<Scalar>;
-  using Optimizer = ds::cli::AnyOptimizer<Scalar>;
-  using T = ds::Trainer<Encoder, Filter, Loss, Sampler, Optimizer>;
-  typename T::Options o;
-  o.epochs = s.epochs;
-  o.batch_size = s.batch;
-  o.steps_per_epoch = s.steps_per_epoch;
-  o.seed = s.seed;
-  o.threads = s.threads;
-  o.normalize_rows = s.normalize;
-  o.shrink = s.shrink;
-  o.layer0_l2 = s.weight_decay;
-  o.user_filter = o.item_filter = {.kind = s.filter,
-                                   .alpha = static_cast<Scalar>(s.alpha),
-                                   .tau = static_cast<Scalar>(s.tau),
-                                   .tau0 = static_cast<Scalar>(s.tau0),
-                                   .tau1 = static_cast<Scalar>(s.tau1)};
-  auto optimizer =
-      s.optimizer == "adam" ? Optimizer::Adam(s.lr, s.lr_decay) : Optimizer::Sgd(s.lr, s.lr_decay);
-  T trainer(o, std::move(encoder), std::move(loss), std::move(sampler), std::move(optimizer));
-  return TrainAndReport(trainer, s, data, start);
-}
-
-template <class Encoder>
-int DispatchLoss(Encoder encoder, const Settings& s, const ds::Dataset& data,
-                 std::chrono::steady_clock::time_point start) {
-  const auto reg = static_cast<Scalar>(s.reg);
-  const ds::UserThenPositive<> positives;
-  if (s.loss == "bpr") {
-    const ds::UserThenPositive<ds::UniformNegatives> sampler(
-        ds::UniformNegatives({.per_positive = s.negatives}));
-    return RunWith(std::move(encoder), ds::WithOutputL2<ds::BprLoss<Scalar>>({.reg = reg}), sampler,
-                   s, data, start);
-  }
-  if (s.loss == "directau") {
-    using L = ds::DirectAuLoss<Scalar>;
-    return RunWith(std::move(encoder),
-                   ds::WithOutputL2<L>({.reg = reg}, L({.gamma = static_cast<Scalar>(s.gamma)})),
-                   positives, s, data, start);
-  }
-  if (s.loss == "ssm") {
-    using L = ds::SampledSoftmaxLoss<Scalar>;
-    return RunWith(
-        std::move(encoder),
-        ds::WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<Scalar>(s.temperature)})),
-        positives, s, data, start);
-  }
-  return RunWith(std::move(encoder), ds::WithOutputL2<ds::LogLoss<Scalar>>({.reg = reg}), positives,
-                 s, data, start);
-}
-
 int Run(const std::vector<std::string>& args) {
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
@@ -430,15 +379,8 @@ int Run(const std::vector<std::string>& args) {
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
-  if (s.model == "lightgcn") {
-    return DispatchLoss(
-        ds::LightGCN<Scalar>({.dim = s.dim,
-                              .layers = s.layers,
-                              .layer_weights = s.layer_weights == "mean" ? ds::LayerWeights::kMean
-                                                                         : ds::LayerWeights::kSum}),
-        s, data, start);
-  }
-  return DispatchLoss(ds::MF<Scalar>({.dim = s.dim}), s, data, start);
+  return ds::cli::VisitTrainer(
+      s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
 }  // namespace

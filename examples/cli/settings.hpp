@@ -57,10 +57,12 @@ struct Settings {
   std::string json, save_model, export_npy, spectrum_svg, recommend_out;
   int k = 20;
   bool quiet = false;
-  std::string preset;
+  std::string preset, preset_file;
   int batch_given = 0;  // the --batch value when it was clamped to the train rows (0: not)
   // resources
   double max_memory = 0;  // bytes; 0: what the machine has available (MemAvailable / cgroup)
+
+  bool operator==(const Settings&) const = default;
 };
 
 /// One named configuration: a description and the flag values it sets.
@@ -352,10 +354,14 @@ inline void CheckMetricName(const Settings& s, const std::string& metric) {
         "paper_recall|paper_ndcg@K with --metrics paper or both, K from --topk)");
 }
 
-/// Parses argv: the preset (if any) first, then the explicit flags over it, so they win.
+/// Applies a preset file (preset_file.hpp, included at the end of this header).
+inline void ApplyPresetFile(Settings& s, const std::string& path);
+
+/// Parses argv: the preset (if any) first, then the preset file (if any), then the explicit
+/// flags over both, so they win.
 inline Settings ParseSettings(const std::vector<std::string>& args) {
   std::vector<std::pair<std::string, std::string>> flags;
-  std::string preset;
+  std::string preset, preset_file;
   for (std::size_t a = 0; a < args.size(); ++a) {
     std::string flag = args[a], value;
     if (flag.rfind("--", 0) != 0)
@@ -369,6 +375,8 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
     }
     if (flag == "--preset")
       preset = value;
+    else if (flag == "--preset-file")
+      preset_file = value;
     else
       flags.emplace_back(flag, value);
   }
@@ -380,6 +388,10 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
     for (const auto& [flag, value] : it->second.flags) ApplyFlag(s, flag, value);
     s.preset = preset;
   }
+  if (!preset_file.empty()) {
+    ApplyPresetFile(s, preset_file);
+    s.preset_file = preset_file;
+  }
   for (const auto& [flag, value] : flags) ApplyFlag(s, flag, value);
   if (!s.train.empty() != !s.test.empty()) throw UsageError("--train and --test go together");
   if (!s.early_stop.empty()) CheckMetricName(s, s.early_stop);
@@ -388,3 +400,5 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
 }
 
 }  // namespace directspec::cli
+
+#include "preset_file.hpp"  // NOLINT: defines ApplyPresetFile, which needs ApplyFlag above
