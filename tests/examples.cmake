@@ -141,6 +141,14 @@ if(TARGET test_cli_outputs)
   add_dependencies(test_cli_outputs directspec-train)
 endif()
 
+# tests/test_cli_tune.cpp: directspec-tune end to end (and directspec-train reading its preset).
+if(TARGET test_cli_tune)
+  target_compile_definitions(test_cli_tune PRIVATE
+    DIRECTSPEC_CLI="$<TARGET_FILE:directspec-train>"
+    DIRECTSPEC_TUNE="$<TARGET_FILE:directspec-tune>")
+  add_dependencies(test_cli_tune directspec-train directspec-tune)
+endif()
+
 # ------------------------------------------------------------------ CLI: outputs and the preset
 set(_ex_check ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_cli_json.py)
 if(DIRECTSPEC_TEST_PYTHON)
