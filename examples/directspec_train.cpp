@@ -59,6 +59,7 @@ evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard
            --early-stop METRIC --patience P (on valid.csv when given, else on test)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
+           --no-save-seen (--save-model without the train items; serving then needs them given)
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
 presets    --preset NAME, --preset-file FILE (key = value lines, e.g. from directspec-tune --out;
            applied after --preset; explicit flags override both), --list-presets
@@ -285,17 +286,28 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.AddRaw("warnings", "[" + list + "]");
     json->WriteLine(j.Str());
   }
+  // The model as it is saved and served: tables, id maps, and the train items as seen sets.
+  ds::ModelMetadata meta;
+  meta.encoder = s.model;
+  meta.hyperparameters = Hyperparameters(s);
+  if (data.ids) {
+    meta.user_ids = data.ids->users.RawIds();
+    meta.item_ids = data.ids->items.RawIds();
+  }
+  const auto train_rows = data.train.View();
+  meta.seen = ds::SeenSets::FromCsr(train_rows.offsets, train_rows.columns);
   if (!s.save_model.empty()) {
     const ds::cli::Phase phase("saving --save-model " + s.save_model);
-    ds::ModelMetadata meta;
-    meta.encoder = s.model;
-    meta.hyperparameters = Hyperparameters(s);
-    if (data.ids) {
-      meta.user_ids = data.ids->users.RawIds();
-      meta.item_ids = data.ids->items.RawIds();
-    }
-    ds::SaveModel(s.save_model, U, I, meta);
-    if (!s.quiet) std::cout << "saved model to " << s.save_model << "\n";
+    ds::ModelMetadata saved = meta;
+    if (!s.save_seen) saved.seen.reset();
+    ds::SaveModel(s.save_model, U, I, saved);
+    if (!s.quiet)
+      std::cout << "saved model to " << s.save_model
+                << (saved.seen ? " (with the seen sets: " +
+                                     ds::FormatBytes(static_cast<double>(saved.seen->FileBytes())) +
+                                     ")"
+                               : std::string())
+                << "\n";
   }
   if (!s.export_npy.empty()) {
     const ds::cli::Phase phase("writing --export-npy " + s.export_npy);
@@ -316,15 +328,11 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   if (!s.recommend_out.empty()) {
     const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
                                " recommendations for --recommend-out " + s.recommend_out);
+    // Served as a saved model would be (io/recommender.hpp): raw ids in the file.
+    const ds::Recommender<Scalar> served(ds::Model<Scalar>{U, I, meta});
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
     std::iota(users.begin(), users.end(), 0);
-    const auto lists = ds::RecommendMany(U, I, data.train, users, s.k);
-    std::vector<std::string> user_ids, item_ids;
-    if (data.ids) {
-      user_ids = data.ids->users.RawIds();
-      item_ids = data.ids->items.RawIds();
-    }
-    ds::WriteRecommendationsCsv(s.recommend_out, users, lists, user_ids, item_ids);
+    served.WriteCsv(s.recommend_out, users, served.RecommendMany(users, s.k));
     if (!s.quiet)
       std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
   }

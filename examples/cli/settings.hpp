@@ -56,6 +56,7 @@ struct Settings {
   // output
   std::string json, save_model, export_npy, spectrum_svg, recommend_out;
   int k = 20;
+  bool save_seen = true;  // --save-model stores each user's train items (serving excludes them)
   bool quiet = false;
   std::string preset, preset_file;
   int batch_given = 0;  // the --batch value when it was clamped to the train rows (0: not)
@@ -320,6 +321,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--recommend-out", [&] { s.recommend_out = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
+      {"--no-save-seen", [&] { s.save_seen = false; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
   };
   const auto it = setters.find(flag);
@@ -330,6 +332,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
 /// Flags that take no value.
 inline bool IsSwitch(const std::string& flag) {
   return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" ||
+         flag == "--no-save-seen" ||
          flag == "--help" || flag == "--list-presets";
 }
 
