@@ -76,7 +76,7 @@ struct ModelMetadata {
   std::map<std::string, std::string> hyperparameters;  // e.g. {"lr", "180"}, {"tau", "3"}
   std::vector<std::string> user_ids;                   // raw id of dense user u, or empty
   std::vector<std::string> item_ids;                   // raw id of dense item i, or empty
-  std::optional<SeenSets> seen;                        // n rows of seen items, or none
+  std::optional<SeenSets> seen = std::nullopt;         // n rows of seen items, or none
 
   bool operator==(const ModelMetadata&) const = default;
 };
