@@ -587,6 +587,6 @@ TEST_CASE("program: usage errors exit 2 and name the flag", "[tune][program]") {
   CHECK(p.Err().find("--save-model needs --refit") != std::string::npos);
   CHECK(p.Run({"--trials", "0"}).code == 2);
   REQUIRE(p.Run({"--show-space", "--preset", "bpr-mf"}).code == 0);
-  CHECK(p.Out().find("weight-decay=1e-06:0.01:log") != std::string::npos);
+  CHECK(p.Out().find("weight-decay=1e-06:0.1:log") != std::string::npos);
 }
 #endif

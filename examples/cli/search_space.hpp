@@ -376,7 +376,7 @@ inline std::string DefaultSpaceText(const Settings& base) {
   // search them): on ml-100k every trial with shrink > 0 stayed at chance level for its first
   // epochs, so they only thinned the search (docs/tuning.md).
   if (base.loss == "bpr") {
-    e.push_back("weight-decay=0.000001:0.01:log");
+    e.push_back("weight-decay=0.000001:0.1:log");
     e.push_back("negatives=1:8:log-int");
   } else if (base.loss == "directau") {
     e.push_back("gamma=0.2:5:log");
