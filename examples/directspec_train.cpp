@@ -303,10 +303,10 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     ds::SaveModel(s.save_model, U, I, saved);
     if (!s.quiet)
       std::cout << "saved model to " << s.save_model
-                << (saved.seen ? " (with the seen sets: " +
-                                     ds::FormatBytes(static_cast<double>(saved.seen->FileBytes())) +
-                                     ")"
-                               : std::string())
+                << (saved.seen
+                        ? " (with the seen sets: " +
+                              ds::FormatBytes(static_cast<double>(saved.seen->FileBytes())) + ")"
+                        : std::string())
                 << "\n";
   }
   if (!s.export_npy.empty()) {

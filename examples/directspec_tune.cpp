@@ -40,7 +40,8 @@ using ds::cli::UsageError;
 
 namespace {
 
-constexpr const char* kHelp = R"(directspec-tune: search directspec-train's settings on validation data
+constexpr const char* kHelp =
+    R"(directspec-tune: search directspec-train's settings on validation data
 
 usage: directspec-tune [--data DIR | --train FILE [--valid FILE]] [directspec-train flags] [tune flags]
        (no --data: the synthetic data set of directspec-train)
@@ -112,7 +113,8 @@ std::pair<TuneFlags, Settings> ParseArgs(const std::vector<std::string>& args) {
     } else if (flag == "--trials") {
       value = take();
       t.trials = d::ParseNumber<int>(flag, value);
-      if (t.trials <= 0) throw UsageError("bad value for --trials: '" + value + "' must be positive");
+      if (t.trials <= 0)
+        throw UsageError("bad value for --trials: '" + value + "' must be positive");
     } else if (flag == "--eta") {
       value = take();
       t.eta = d::ParseNumber<int>(flag, value);
@@ -304,8 +306,8 @@ void PrintLeaderboard(const std::vector<ds::cli::TrialRecord>& trials, const std
   for (const auto* r : ds::cli::Leaderboard(trials)) {
     if (++rank > rows) break;
     std::cout << std::setw(4) << rank << "  " << std::setw(5) << r->index << "  " << std::setw(8)
-              << (std::isfinite(r->best_value) ? Fixed(r->best_value) : "-") << "  "
-              << std::setw(5) << r->best_epoch << "  " << std::setw(9) << std::left
+              << (std::isfinite(r->best_value) ? Fixed(r->best_value) : "-") << "  " << std::setw(5)
+              << r->best_epoch << "  " << std::setw(9) << std::left
               << ds::cli::StatusName(r->status) << std::right << "  " << ParamsText(r->assignment)
               << "\n";
   }
@@ -373,12 +375,12 @@ int Run(const std::vector<std::string>& args) {
               << " loss (" << base.optimizer << ") on " << data.report.source << ": "
               << data.Users() << " users x " << data.Items() << " items, " << data.train.Nnz()
               << " train and " << data.valid_pairs.size() << " validation interactions\n"
-              << validation << "; the test set is not read"
-              << (t.refit ? " until --refit" : "") << "\n"
+              << validation << "; the test set is not read" << (t.refit ? " until --refit" : "")
+              << "\n"
               << "space: " << space.Describe() << "\n"
-              << "budget: " << budget << "; successive halving at epochs " << rung_text
-              << " (eta " << t.eta << "); metric: validation " << t.metric << "; seed "
-              << base.seed << ", " << threads << " thread" << (threads == 1 ? "" : "s") << "\n";
+              << "budget: " << budget << "; successive halving at epochs " << rung_text << " (eta "
+              << t.eta << "); metric: validation " << t.metric << "; seed " << base.seed << ", "
+              << threads << " thread" << (threads == 1 ? "" : "s") << "\n";
   }
   if (json) {
     JsonLine j;
@@ -422,12 +424,12 @@ int Run(const std::vector<std::string>& args) {
     score << "validation " << t.metric << " " << Fixed(best.best_value) << " at epoch "
           << best.best_epoch << " (trial " << best.index << " of " << trials.size() << ", "
           << validation << ")";
-    const std::string text = ds::cli::PresetFileText(
-        best_settings, {"directspec preset written by directspec-tune",
-                        "data: " + data.report.source, score.str(),
-                        "search space: " + space.Describe(),
-                        "use: directspec-train --data DIR --preset-file " + t.out +
-                            " (flags given after it win)"});
+    const std::string text =
+        ds::cli::PresetFileText(best_settings, {"directspec preset written by directspec-tune",
+                                                "data: " + data.report.source, score.str(),
+                                                "search space: " + space.Describe(),
+                                                "use: directspec-train --data DIR --preset-file " +
+                                                    t.out + " (flags given after it win)"});
     ds::AtomicWriteFile(t.out, std::string_view(text));
     std::cout << "wrote the best setting to " << t.out << "\n";
   }

@@ -79,14 +79,15 @@ TEST_CASE("directspec-recommend serves a saved model in its raw ids", "[serving]
                                  "m.dspm", "--recommend-out", "train-recs.csv", "--k", "4"})
               .code == 0);
   // Every user, to a file: the same lists as --recommend-out.
-  REQUIRE(w.Run(DIRECTSPEC_RECOMMEND, {"--model", "m.dspm", "--users", "all", "--k", "4", "--out",
-                                       "all.csv"})
+  REQUIRE(w.Run(DIRECTSPEC_RECOMMEND,
+                {"--model", "m.dspm", "--users", "all", "--k", "4", "--out", "all.csv"})
               .code == 0);
   CHECK(ReadText(w.root / "all.csv") == ReadText(w.root / "train-recs.csv"));
   // Some users from a file (comments, blanks, CRLF), to standard output.
   std::ofstream(w.root / "users.txt") << "# who\nu3\r\n\nu17\n";
-  REQUIRE(w.Run(DIRECTSPEC_RECOMMEND, {"--model", "m.dspm", "--users", "users.txt", "--k", "4"})
-              .code == 0);
+  REQUIRE(
+      w.Run(DIRECTSPEC_RECOMMEND, {"--model", "m.dspm", "--users", "users.txt", "--k", "4"}).code ==
+      0);
   const auto rows = Rows(w.Out());
   REQUIRE(rows.size() == 8);
   for (const auto& r : rows) {
@@ -98,8 +99,9 @@ TEST_CASE("directspec-recommend serves a saved model in its raw ids", "[serving]
   }
   // Unknown ids: an error naming file and line, or skipped when asked.
   std::ofstream(w.root / "some.txt") << "u1\nnobody\n";
-  CHECK(w.Run(DIRECTSPEC_RECOMMEND, {"--model", "m.dspm", "--users", "some.txt", "--k", "2"})
-            .code == 1);
+  CHECK(
+      w.Run(DIRECTSPEC_RECOMMEND, {"--model", "m.dspm", "--users", "some.txt", "--k", "2"}).code ==
+      1);
   CHECK(w.Err().find("some.txt:2: unknown user id 'nobody' (the model knows 30 users") !=
         std::string::npos);
   REQUIRE(w.Run(DIRECTSPEC_RECOMMEND,
@@ -108,9 +110,9 @@ TEST_CASE("directspec-recommend serves a saved model in its raw ids", "[serving]
   CHECK(Rows(w.Out()).size() == 2);
   CHECK(w.Err().find("skipped 1 unknown user id of some.txt") != std::string::npos);
   // A model saved without seen sets cannot exclude them unless told to include them.
-  REQUIRE(w.Run(DIRECTSPEC_CLI, {"--data", w.root.string(), "--ids", "remap", "--epochs", "1",
-                                 "--dim", "8", "--quiet", "--threads", "1", "--save-model",
-                                 "bare.dspm", "--no-save-seen"})
+  REQUIRE(w.Run(DIRECTSPEC_CLI,
+                {"--data", w.root.string(), "--ids", "remap", "--epochs", "1", "--dim", "8",
+                 "--quiet", "--threads", "1", "--save-model", "bare.dspm", "--no-save-seen"})
               .code == 0);
   CHECK(fs::file_size(w.root / "bare.dspm") < fs::file_size(w.root / "m.dspm"));
   CHECK(w.Run(DIRECTSPEC_RECOMMEND, {"--model", "bare.dspm", "--users", "all", "--k", "2"}).code ==

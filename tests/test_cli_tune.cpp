@@ -125,38 +125,41 @@ TEST_CASE("preset file: corrupt input names the file, the line and the value", "
       ApplyPresetEntries(s, ParsePresetText(text, "best.preset"), "best.preset");
     });
   };
-  CHECK(error("alpha = 1\nlr 10\n") ==
-        "best.preset:2: expected 'key = value', found 'lr 10'");
+  CHECK(error("alpha = 1\nlr 10\n") == "best.preset:2: expected 'key = value', found 'lr 10'");
   CHECK(error("alpha = 1\n\nlr = ten\n") ==
         "best.preset:3: bad value for --lr: 'ten' is not a valid number");
   CHECK(error("colour = blue\n") == "best.preset:1: unknown flag '--colour' (see --help)");
   CHECK(error("= 3\n") == "best.preset:1: missing key before '=' in '= 3'");
-  CHECK(error("alpha = 1\nalpha = 2\n") ==
-        "best.preset:2: 'alpha' is set twice (first on line 1)");
+  CHECK(error("alpha = 1\nalpha = 2\n") == "best.preset:2: 'alpha' is set twice (first on line 1)");
   CHECK(error("preset = yelp-mf\n") ==
         "best.preset:1: 'preset' cannot be set inside a preset file");
   CHECK(error("normalize = maybe\n") ==
         "best.preset:1: bad value for --normalize: 'maybe' (expected true|false)");
-  CHECK(error("filter = directspec++\n").find("best.preset:1: bad value for --filter: "
-                                              "'directspec++'") == 0);
+  CHECK(error("filter = directspec++\n")
+            .find("best.preset:1: bad value for --filter: "
+                  "'directspec++'") == 0);
   CHECK(error("lr = -1\n") == "best.preset:1: bad value for --lr: '-1' must be > 0");
 }
 
 TEST_CASE("preset file: directspec-train applies preset, then preset file, then flags", "[tune]") {
   TempDir dir;
   const auto path = dir.Write("p.preset", "lr = 42\nalpha = 0.25\ntau = 6\n");
-  const Settings s = ParseSettings({"--tau", "8", "--preset-file", path.string(), "--preset",
-                                    "citeulike-mf"});
+  const Settings s =
+      ParseSettings({"--tau", "8", "--preset-file", path.string(), "--preset", "citeulike-mf"});
   CHECK(s.lr == 42);        // the file over the named preset (180)
   CHECK(s.alpha == 0.25);   // the file over the named preset (1.0)
   CHECK(s.tau == 8);        // the explicit flag over both
   CHECK(s.shrink == 0.03);  // the named preset where the file is silent
   CHECK(s.preset_file == path.string());
-  CHECK(ErrorOf([&] { ParseSettings({"--preset-file", (dir.root / "absent").string()}); })
+  CHECK(ErrorOf([&] {
+          ParseSettings({"--preset-file", (dir.root / "absent").string()});
+        })
             .find("bad value for --preset-file: '" + (dir.root / "absent").string() +
                   "': cannot open") == 0);
   dir.Write("bad.preset", "alpha = 0.5\ndim = -3\n");
-  CHECK(ErrorOf([&] { ParseSettings({"--preset-file", (dir.root / "bad.preset").string()}); }) ==
+  CHECK(ErrorOf([&] {
+          ParseSettings({"--preset-file", (dir.root / "bad.preset").string()});
+        }) ==
         (dir.root / "bad.preset").string() + ":2: bad value for --dim: '-3' must be positive");
 }
 
@@ -202,13 +205,15 @@ TEST_CASE("search space: parsing errors name the entry and the reason", "[tune]"
   CHECK(error("optimizer=sgd|rmsprop") ==
         "--space: 'optimizer=sgd|rmsprop': bad value for --optimizer: 'rmsprop' (expected "
         "sgd|adam)");
-  CHECK(error("negatives=1.2:1.8:int") == "--space: 'negatives=1.2:1.8:int': no integer lies in "
-                                          "the range");
+  CHECK(error("negatives=1.2:1.8:int") ==
+        "--space: 'negatives=1.2:1.8:int': no integer lies in "
+        "the range");
   CHECK(error("alpha=1:2,alpha=3") == "--space: 'alpha=3': 'alpha' appears twice");
   CHECK(error("epochs=5:20:log").find("'epochs=5:20:log': epochs takes E or MIN:MAX") !=
         std::string::npos);
-  CHECK(error("epochs=0:20") == "--space: 'epochs=0:20': epochs must be whole numbers in [1, "
-                                "1000000]");
+  CHECK(error("epochs=0:20") ==
+        "--space: 'epochs=0:20': epochs must be whole numbers in [1, "
+        "1000000]");
   CHECK(error("alpha=1:2,,tau=3") == "--space: empty entry in 'alpha=1:2,,tau=3'");
   TempDir dir;
   const auto file = dir.Write("space.txt", "# my space\nalpha=0.2:1.5\n\ntau=1:10:logg\n");
@@ -217,9 +222,8 @@ TEST_CASE("search space: parsing errors name the entry and the reason", "[tune]"
 }
 
 TEST_CASE("search space: draws stay in range, are deterministic, and apply as flags", "[tune]") {
-  const auto space =
-      ParseSpace("alpha=0.2:1.5,tau=1:10:log,negatives=1:8:log-int,optimizer=sgd|adam,shrink=0",
-                 "s");
+  const auto space = ParseSpace(
+      "alpha=0.2:1.5,tau=1:10:log,negatives=1:8:log-int,optimizer=sgd|adam,shrink=0", "s");
   auto a = MakeStream(7, 1), b = MakeStream(7, 1), c = MakeStream(7, 2);
   std::set<std::string> optimizers;
   for (int k = 0; k < 200; ++k) {
@@ -274,10 +278,10 @@ TEST_CASE("halving: rungs, evaluation epochs and the promotion rule", "[tune]") 
   CHECK(Rungs(10, 10, 3) == std::vector<int>{10});
   CHECK(EvalEpochs({5, 15, 45}, 10) == std::vector<int>{5, 10, 15, 20, 30, 40, 45});
   HalvingBoard board(3);
-  CHECK(board.Promote(5, 0.1));        // first at the rung: continues
-  CHECK_FALSE(board.Promote(5, 0.05)); // 2 values, keep 1: the worse one stops
-  CHECK(board.Promote(5, 0.2));        // the best continues
-  CHECK_FALSE(board.Promote(5, 0.1));  // ties go to the earlier trial
+  CHECK(board.Promote(5, 0.1));         // first at the rung: continues
+  CHECK_FALSE(board.Promote(5, 0.05));  // 2 values, keep 1: the worse one stops
+  CHECK(board.Promote(5, 0.2));         // the best continues
+  CHECK_FALSE(board.Promote(5, 0.1));   // ties go to the earlier trial
   CHECK(board.Count(5) == 4);
   CHECK(board.Count(15) == 0);
 }
@@ -306,8 +310,7 @@ struct FakeObjective {
 
 }  // namespace
 
-TEST_CASE("halving: a fake objective's search is deterministic and halves at each rung",
-          "[tune]") {
+TEST_CASE("halving: a fake objective's search is deterministic and halves at each rung", "[tune]") {
   const auto space = ParseSpace("alpha=0:2,epochs=2:54", "s");
   TunerOptions options;
   options.trials = 40;
@@ -347,7 +350,7 @@ TEST_CASE("halving: a fake objective's search is deterministic and halves at eac
     CHECK(a[k].curve.back().first == expected);
   }
   CHECK(reached[2] == 40);
-  CHECK(reached[6] < 40);            // halving happened at every rung
+  CHECK(reached[6] < 40);  // halving happened at every rung
   CHECK(reached[18] < reached[6]);
   CHECK(f1.calls == 40);
   // The best trial is near the optimum and ranked first; it trained to the last epoch.
@@ -426,8 +429,7 @@ TEST_CASE("divergence: NaN values, diverged runs and exceptions are recorded, no
   CHECK(Leaderboard(trials).front()->Ranked());
 }
 
-TEST_CASE("divergence: a real trainer with an absurd learning rate is cut, not thrown",
-          "[tune]") {
+TEST_CASE("divergence: a real trainer with an absurd learning rate is cut, not thrown", "[tune]") {
   SyntheticOptions o;
   o.users = 60;
   o.items = 40;
@@ -484,7 +486,8 @@ struct Program {
     auto engine = MakeStream(11);
     for (int u = 0; u < 80; ++u) {
       std::set<int> items;
-      while (items.size() < 12) items.insert(static_cast<int>((u % 6) * 8 + UniformIndex(engine, 20)) % 60);
+      while (items.size() < 12)
+        items.insert(static_cast<int>((u % 6) * 8 + UniformIndex(engine, 20)) % 60);
       for (int i : items) train += std::to_string(u) + "," + std::to_string(i) + "\n";
     }
     std::ofstream(folder / "train.csv") << train;
@@ -494,8 +497,8 @@ struct Program {
 };
 
 std::vector<std::string> TinyTune(const fs::path& data) {
-  return {"--data", data.string(), "--trials", "4",   "--space", "epochs=1:3", "--dim", "8",
-          "--threads", "1", "--seed", "3"};
+  return {"--data", data.string(), "--trials",  "4", "--space", "epochs=1:3",
+          "--dim",  "8",           "--threads", "1", "--seed",  "3"};
 }
 
 // The JSON lines without their timings.

@@ -49,8 +49,7 @@ struct Fixture {
 
 std::vector<std::byte> Resealed(std::vector<std::byte> b) {
   const auto crc = Crc32(std::span(b).first(b.size() - 4));
-  for (int k = 0; k < 4; ++k)
-    b[b.size() - 4 + k] = static_cast<std::byte>((crc >> (8 * k)) & 0xFF);
+  for (int k = 0; k < 4; ++k) b[b.size() - 4 + k] = static_cast<std::byte>((crc >> (8 * k)) & 0xFF);
   return b;
 }
 
@@ -102,8 +101,8 @@ TEST_CASE("model files: seen sets round-trip as version 2; without them version 
   CHECK(f.meta.seen->FileBytes() == 8 + 8 * 5 + 4 * 6);
   CHECK(ParseModel<float>(v1).metadata == without);
   // A save/load through a file, in double too.
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("directspec-serving-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("directspec-serving-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const RowMatrix<double> Ud = f.U.cast<double>(), Id_ = f.I.cast<double>();
   SaveModel(dir / "m.dspm", Ud, Id_, f.meta);

@@ -50,10 +50,9 @@ using Assignment = std::vector<std::pair<std::string, std::string>>;
 /// The flags a space may name (epochs is the fidelity, see SearchSpace).
 inline const std::vector<std::string>& TunableNames() {
   static const std::vector<std::string> names{
-      "alpha",     "tau",    "tau0",        "tau1",         "shrink", "lr",
-      "lr-decay",  "reg",    "weight-decay", "negatives",   "gamma",  "temperature",
-      "dim",       "batch",  "layers",      "layer-weights", "filter", "optimizer",
-      "normalize", "epochs"};
+      "alpha",  "tau",           "tau0",      "tau1",      "shrink",      "lr",    "lr-decay",
+      "reg",    "weight-decay",  "negatives", "gamma",     "temperature", "dim",   "batch",
+      "layers", "layer-weights", "filter",    "optimizer", "normalize",   "epochs"};
   return names;
 }
 
@@ -252,8 +251,8 @@ inline Dimension ParseEntry(const std::string& entry) {
   } else if (spec.find(':') != std::string::npos) {
     const auto parts = Split(spec, ':');
     if (parts.size() < 2 || parts.size() > 3)
-      throw UsageError("'" + entry + "': expected lo:hi or lo:hi:log|int|log-int, found '" +
-                       spec + "'");
+      throw UsageError("'" + entry + "': expected lo:hi or lo:hi:log|int|log-int, found '" + spec +
+                       "'");
     d.lo = Bound(entry, parts[0], "lower");
     d.hi = Bound(entry, parts[1], "upper");
     const std::string scale = parts.size() == 3 ? parts[2] : "";
@@ -266,7 +265,8 @@ inline Dimension ParseEntry(const std::string& entry) {
     else if (scale == "log-int")
       d.kind = Dimension::Kind::kLogInt;
     else
-      throw UsageError("'" + entry + "': unknown scale '" + scale + "' (expected log, int or log-int)");
+      throw UsageError("'" + entry + "': unknown scale '" + scale +
+                       "' (expected log, int or log-int)");
     if (!(d.lo < d.hi))
       throw UsageError("'" + entry + "': the lower bound must be below the upper bound");
     if (d.Log() && !(d.lo > 0))
@@ -283,10 +283,11 @@ inline Dimension ParseEntry(const std::string& entry) {
     Settings scratch;
     try {
       if (d.Numeric()) {
-        Apply(scratch, d.name, d.Integer() ? std::to_string(static_cast<long long>(std::ceil(d.lo)))
-                                           : Round4(d.lo));
-        Apply(scratch, d.name, d.Integer() ? std::to_string(static_cast<long long>(std::floor(d.hi)))
-                                           : Round4(d.hi));
+        Apply(scratch, d.name,
+              d.Integer() ? std::to_string(static_cast<long long>(std::ceil(d.lo))) : Round4(d.lo));
+        Apply(
+            scratch, d.name,
+            d.Integer() ? std::to_string(static_cast<long long>(std::floor(d.hi))) : Round4(d.hi));
       } else {
         for (const auto& c : d.choices) Apply(scratch, d.name, c);
       }
@@ -322,7 +323,8 @@ inline SearchSpace ParseSpace(std::string_view text, const std::string& source) 
           if (d.kind == Dimension::Kind::kFixed) {
             d.lo = d.hi = space_detail::Bound(entry, d.choices.front(), "");
           } else if (d.kind != Dimension::Kind::kUniform && d.kind != Dimension::Kind::kInt) {
-            throw UsageError("'" + entry + "': epochs takes E or MIN:MAX (the first rung and the "
+            throw UsageError("'" + entry +
+                             "': epochs takes E or MIN:MAX (the first rung and the "
                              "most epochs of a trial)");
           }
           if (d.lo != std::floor(d.lo) || d.hi != std::floor(d.hi) || d.lo < 1 || d.hi > 1e6)
@@ -359,8 +361,8 @@ inline std::string DefaultSpaceText(const Settings& base) {
   const bool adam = base.optimizer == "adam";
   // Learning rates: Adam's customary range; plain SGD on L2-normalised rows needs large rates
   // (the reference uses 10 to 200), on raw rows ordinary ones.
-  const std::string lr = adam ? "lr=0.0001:0.01:log"
-                              : (base.normalize ? "lr=1:300:log" : "lr=0.01:10:log");
+  const std::string lr =
+      adam ? "lr=0.0001:0.01:log" : (base.normalize ? "lr=1:300:log" : "lr=0.01:10:log");
   e.push_back(lr);
   if (base.filter == "directspec+") {
     e.push_back("alpha=0.2:1.5");

@@ -1,7 +1,7 @@
 // directspec-train settings: every flag of the CLI as one struct, the reference presets
-// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a preset).
-// Every value is checked here, before any data is read: a bad one is a UsageError (exit 2) that
-// names the flag and the value, never a library option or a source file.
+// (docs/method.md#reference-recipe) and the flag parser that fills it (explicit flags override a
+// preset). Every value is checked here, before any data is read: a bad one is a UsageError (exit 2)
+// that names the flag and the value, never a library option or a source file.
 #pragma once
 
 #include <algorithm>
@@ -332,8 +332,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
 /// Flags that take no value.
 inline bool IsSwitch(const std::string& flag) {
   return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" ||
-         flag == "--no-save-seen" ||
-         flag == "--help" || flag == "--list-presets";
+         flag == "--no-save-seen" || flag == "--help" || flag == "--list-presets";
 }
 
 /// Refuses an --early-stop metric the evaluator will not report, before any training is spent.

@@ -48,7 +48,8 @@ decltype(auto) WithLoss(Encoder encoder, const Settings& s, F&& f) {
   const auto reg = static_cast<S>(s.reg);
   const UserThenPositive<> positives;
   if (s.loss == "bpr") {
-    const UserThenPositive<UniformNegatives> sampler(UniformNegatives({.per_positive = s.negatives}));
+    const UserThenPositive<UniformNegatives> sampler(
+        UniformNegatives({.per_positive = s.negatives}));
     return WithTrainer(std::move(encoder), WithOutputL2<BprLoss<S>>({.reg = reg}), sampler, s, f);
   }
   if (s.loss == "directau") {
@@ -61,8 +62,8 @@ decltype(auto) WithLoss(Encoder encoder, const Settings& s, F&& f) {
     using L = SampledSoftmaxLoss<S>;
     return WithTrainer(
         std::move(encoder),
-        WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<S>(s.temperature)})),
-        positives, s, f);
+        WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<S>(s.temperature)})), positives,
+        s, f);
   }
   return WithTrainer(std::move(encoder), WithOutputL2<LogLoss<S>>({.reg = reg}), positives, s, f);
 }
@@ -81,8 +82,8 @@ decltype(auto) VisitTrainer(const Settings& s, F&& f) {
     return factory_detail::WithLoss(
         LightGCN<S>({.dim = s.dim,
                      .layers = s.layers,
-                     .layer_weights = s.layer_weights == "mean" ? LayerWeights::kMean
-                                                                : LayerWeights::kSum}),
+                     .layer_weights =
+                         s.layer_weights == "mean" ? LayerWeights::kMean : LayerWeights::kSum}),
         s, f);
   return factory_detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
 }

@@ -58,9 +58,10 @@ class HalvingBoard {
   bool Promote(int rung, double value) {
     auto& values = values_[rung];
     values.push_back(value);
-    const auto better = std::count_if(values.begin(), values.end() - 1,
-                                      [&](double v) { return v >= value; });
-    const auto keep = std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(values.size()) / eta_);
+    const auto better =
+        std::count_if(values.begin(), values.end() - 1, [&](double v) { return v >= value; });
+    const auto keep =
+        std::max<std::ptrdiff_t>(1, static_cast<std::ptrdiff_t>(values.size()) / eta_);
     return better < keep;
   }
 
@@ -123,8 +124,8 @@ struct TunerOptions {
   int eta = 3;                // halving rate
   int eval_every = 0;         // evaluate every N epochs too; 0: the first rung
   std::uint64_t seed = 0;
-  int random_trials = 8;     // the first trials are uniform draws; then every other trial
-  int parents = 3;           // perturbs one of the best `parents` trials so far
+  int random_trials = 8;  // the first trials are uniform draws; then every other trial
+  int parents = 3;        // perturbs one of the best `parents` trials so far
   double perturb_scale = 0.1;
 };
 
@@ -167,7 +168,8 @@ std::vector<TrialRecord> RunSearch(const SearchSpace& space, const TunerOptions&
 
     TrialRecord rec;
     rec.index = t + 1;
-    auto engine = MakeStream(options.seed, tuner_detail::kSpaceStream + static_cast<std::uint64_t>(t));
+    auto engine =
+        MakeStream(options.seed, tuner_detail::kSpaceStream + static_cast<std::uint64_t>(t));
     bool fresh = false;
     for (int attempt = 0; attempt < 20 && !fresh; ++attempt) {
       const auto ranked = Leaderboard(trials);

@@ -1,7 +1,8 @@
 // Model files: trained embeddings (inference tables U: n x d, I: m x d) with their metadata —
 // encoder kind, hyperparameters, raw id maps and, optionally, each user's seen (train) items — in
-// one little-endian binary file with a CRC-32, written atomically. This is how a trained model leaves the trainer and comes back for
-// evaluation or serving. Byte layout, versioning and error handling: docs/model-files.md.
+// one little-endian binary file with a CRC-32, written atomically. This is how a trained model
+// leaves the trainer and comes back for evaluation or serving. Byte layout, versioning and error
+// handling: docs/model-files.md.
 //
 // Parsing treats the bytes as hostile (the loader is fuzzed): every length is checked against the
 // bytes that remain before anything is allocated, and sizes are multiplied with overflow checks.
@@ -375,7 +376,8 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
     if (rows != info.users)
       r.Fail("seen set user count " + std::to_string(rows) + " is not the table's " +
              std::to_string(info.users) + " users");
-    if (rows >= r.Remaining() / 8) r.Fail("truncated: seen set offsets of " + std::to_string(rows) + " users");
+    if (rows >= r.Remaining() / 8)
+      r.Fail("truncated: seen set offsets of " + std::to_string(rows) + " users");
     SeenSets seen;
     seen.offsets.resize(static_cast<std::size_t>(rows) + 1);
     for (auto& o : seen.offsets) o = r.ReadLE<std::uint64_t>("seen set offset");
