@@ -31,6 +31,7 @@
 #include "cli/resource_check.hpp"
 #include "cli/runtime_policies.hpp"
 #include "cli/settings.hpp"
+#include "cli/trainer_factory.hpp"
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
@@ -66,10 +67,12 @@ evaluate   --eval-every N (0: only at the end)  --topk 10,20  --metrics standard
            --early-stop METRIC --patience P (on the validation set, which it requires)
 output     --json FILE (one JSON object per line)  --save-model FILE  --export-npy DIR
            --spectrum-svg FILE  --recommend-out FILE --k K  --quiet
+           --no-save-seen (--save-model without the train items; serving then needs them given)
 checkpoint --checkpoint FILE --checkpoint-every N (epochs; default 1; always after the last)
            --resume FILE (continue that run: same flags, --epochs may be larger)
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
-presets    --preset NAME (explicit flags override it), --list-presets
+presets    --preset NAME, --preset-file FILE (key = value lines, e.g. from directspec-tune --out;
+           applied after --preset; explicit flags override both), --list-presets
 )";
 
 double PeakResidentMegabytes() {
@@ -154,6 +157,7 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
 std::string SettingsJson(const Settings& s) {
   JsonLine j;
   j.Add("preset", s.preset)
+      .Add("preset_file", s.preset_file)
       .Add("data", !s.input.empty() ? s.input
                    : s.data.empty() ? (s.train.empty() ? "synthetic" : s.train)
                                     : s.data)
@@ -355,17 +359,28 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.AddRaw("warnings", "[" + list + "]");
     json->WriteLine(j.Str());
   }
+  // The model as it is saved and served: tables, id maps, and the train items as seen sets.
+  ds::ModelMetadata meta;
+  meta.encoder = s.model;
+  meta.hyperparameters = Hyperparameters(s);
+  if (data.ids) {
+    meta.user_ids = data.ids->users.RawIds();
+    meta.item_ids = data.ids->items.RawIds();
+  }
+  const auto train_rows = data.train.View();
+  meta.seen = ds::SeenSets::FromCsr(train_rows.offsets, train_rows.columns);
   if (!s.save_model.empty()) {
     const ds::cli::Phase phase("saving --save-model " + s.save_model);
-    ds::ModelMetadata meta;
-    meta.encoder = s.model;
-    meta.hyperparameters = Hyperparameters(s);
-    if (data.ids) {
-      meta.user_ids = data.ids->users.RawIds();
-      meta.item_ids = data.ids->items.RawIds();
-    }
-    ds::SaveModel(s.save_model, U, I, meta);
-    if (!s.quiet) std::cout << "saved model to " << s.save_model << "\n";
+    ds::ModelMetadata saved = meta;
+    if (!s.save_seen) saved.seen.reset();
+    ds::SaveModel(s.save_model, U, I, saved);
+    if (!s.quiet)
+      std::cout << "saved model to " << s.save_model
+                << (saved.seen
+                        ? " (with the seen sets: " +
+                              ds::FormatBytes(static_cast<double>(saved.seen->FileBytes())) + ")"
+                        : std::string())
+                << "\n";
   }
   if (!s.export_npy.empty()) {
     const ds::cli::Phase phase("writing --export-npy " + s.export_npy);
@@ -386,75 +401,16 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   if (!s.recommend_out.empty()) {
     const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
                                " recommendations for --recommend-out " + s.recommend_out);
+    // Served as a saved model would be (io/recommender.hpp): raw ids in the file.
+    const ds::Recommender<Scalar> served(ds::Model<Scalar>{U, I, meta});
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
     std::iota(users.begin(), users.end(), 0);
-    const auto lists = ds::RecommendMany(U, I, data.train, users, s.k);
-    std::vector<std::string> user_ids, item_ids;
-    if (data.ids) {
-      user_ids = data.ids->users.RawIds();
-      item_ids = data.ids->items.RawIds();
-    }
-    ds::WriteRecommendationsCsv(s.recommend_out, users, lists, user_ids, item_ids);
+    served.WriteCsv(s.recommend_out, users, served.RecommendMany(users, s.k));
     if (!s.quiet)
       std::cout << "wrote top-" << s.k << " recommendations to " << s.recommend_out << "\n";
   }
   if (json) json->Commit();
   return 0;
-}
-
-template <class Encoder, class Loss, class Sampler>
-int RunWith(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, const ds::Dataset& data,
-            std::chrono::steady_clock::time_point start) {
-  using Filter = ds::cli::AnyFilter<Scalar>;
-  using Optimizer = ds::cli::AnyOptimizer<Scalar>;
-  using T = ds::Trainer<Encoder, Filter, Loss, Sampler, Optimizer>;
-  typename T::Options o;
-  o.epochs = s.epochs;
-  o.batch_size = s.batch;
-  o.micro_batches = s.micro_batches;
-  o.steps_per_epoch = s.steps_per_epoch;
-  o.seed = s.seed;
-  o.threads = s.threads;
-  o.normalize_rows = s.normalize;
-  o.shrink = s.shrink;
-  o.layer0_l2 = s.weight_decay;
-  o.user_filter = o.item_filter = {.kind = s.filter,
-                                   .alpha = static_cast<Scalar>(s.alpha),
-                                   .tau = static_cast<Scalar>(s.tau),
-                                   .tau0 = static_cast<Scalar>(s.tau0),
-                                   .tau1 = static_cast<Scalar>(s.tau1)};
-  auto optimizer =
-      s.optimizer == "adam" ? Optimizer::Adam(s.lr, s.lr_decay) : Optimizer::Sgd(s.lr, s.lr_decay);
-  T trainer(o, std::move(encoder), std::move(loss), std::move(sampler), std::move(optimizer));
-  return TrainAndReport(trainer, s, data, start);
-}
-
-template <class Encoder>
-int DispatchLoss(Encoder encoder, const Settings& s, const ds::Dataset& data,
-                 std::chrono::steady_clock::time_point start) {
-  const auto reg = static_cast<Scalar>(s.reg);
-  const ds::UserThenPositive<> positives;
-  if (s.loss == "bpr") {
-    const ds::UserThenPositive<ds::UniformNegatives> sampler(
-        ds::UniformNegatives({.per_positive = s.negatives}));
-    return RunWith(std::move(encoder), ds::WithOutputL2<ds::BprLoss<Scalar>>({.reg = reg}), sampler,
-                   s, data, start);
-  }
-  if (s.loss == "directau") {
-    using L = ds::DirectAuLoss<Scalar>;
-    return RunWith(std::move(encoder),
-                   ds::WithOutputL2<L>({.reg = reg}, L({.gamma = static_cast<Scalar>(s.gamma)})),
-                   positives, s, data, start);
-  }
-  if (s.loss == "ssm") {
-    using L = ds::SampledSoftmaxLoss<Scalar>;
-    return RunWith(
-        std::move(encoder),
-        ds::WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<Scalar>(s.temperature)})),
-        positives, s, data, start);
-  }
-  return RunWith(std::move(encoder), ds::WithOutputL2<ds::LogLoss<Scalar>>({.reg = reg}), positives,
-                 s, data, start);
 }
 
 int Run(const std::vector<std::string>& args) {
@@ -526,15 +482,8 @@ int Run(const std::vector<std::string>& args) {
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
-  if (s.model == "lightgcn") {
-    return DispatchLoss(
-        ds::LightGCN<Scalar>({.dim = s.dim,
-                              .layers = s.layers,
-                              .layer_weights = s.layer_weights == "mean" ? ds::LayerWeights::kMean
-                                                                         : ds::LayerWeights::kSum}),
-        s, data, start);
-  }
-  return DispatchLoss(ds::MF<Scalar>({.dim = s.dim}), s, data, start);
+  return ds::cli::VisitTrainer(
+      s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
 }  // namespace

@@ -169,6 +169,22 @@ if(TARGET test_cli_outputs)
   add_dependencies(test_cli_outputs directspec-train)
 endif()
 
+# tests/test_cli_tune.cpp: directspec-tune end to end (and directspec-train reading its preset).
+if(TARGET test_cli_tune)
+  target_compile_definitions(test_cli_tune PRIVATE
+    DIRECTSPEC_CLI="$<TARGET_FILE:directspec-train>"
+    DIRECTSPEC_TUNE="$<TARGET_FILE:directspec-tune>")
+  add_dependencies(test_cli_tune directspec-train directspec-tune)
+endif()
+
+# tests/test_cli_serve.cpp: directspec-recommend serving a model saved by directspec-train.
+if(TARGET test_cli_serve)
+  target_compile_definitions(test_cli_serve PRIVATE
+    DIRECTSPEC_CLI="$<TARGET_FILE:directspec-train>"
+    DIRECTSPEC_RECOMMEND="$<TARGET_FILE:directspec-recommend>")
+  add_dependencies(test_cli_serve directspec-train directspec-recommend)
+endif()
+
 # ------------------------------------------------------------------ CLI: outputs and the preset
 set(_ex_check ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_cli_json.py)
 if(DIRECTSPEC_TEST_PYTHON)

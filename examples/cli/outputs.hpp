@@ -70,8 +70,8 @@ inline void CheckOutputPaths(const Settings& s) {
 /// it was and keeps its log so far as NAME.partial (whole lines only), and says so.
 class RunLog {
  public:
-  explicit RunLog(const std::string& path)
-      : partial_(path + ".partial"), writer_(path, Options()) {}
+  explicit RunLog(const std::string& path, std::string program = "directspec-train")
+      : program_(std::move(program)), partial_(path + ".partial"), writer_(path, Options()) {}
 
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
@@ -80,7 +80,7 @@ class RunLog {
     if (committed_) return;
     const auto kept = writer_.Abandon();
     if (!kept.empty())
-      std::cerr << "directspec-train: the log of the failed run is in " << kept.string() << "\n";
+      std::cerr << program_ << ": the log of the failed run is in " << kept.string() << "\n";
   }
 
   void WriteLine(const std::string& json) { writer_.Write(json + "\n"); }
@@ -97,6 +97,7 @@ class RunLog {
     return o;
   }
 
+  std::string program_;
   std::filesystem::path partial_;
   AtomicFileWriter writer_;
   bool committed_ = false;

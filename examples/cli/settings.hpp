@@ -74,11 +74,14 @@ struct Settings {
   std::string checkpoint, resume;
   int checkpoint_every = 1;
   int k = 20;
+  bool save_seen = true;  // --save-model stores each user's train items (serving excludes them)
   bool quiet = false;
-  std::string preset;
+  std::string preset, preset_file;
   int batch_given = 0;  // the --batch value when it was clamped to the train rows (0: not)
   // resources
   double max_memory = 0;  // bytes; 0: what the machine has available (MemAvailable / cgroup)
+
+  bool operator==(const Settings&) const = default;
 };
 
 /// One named configuration: a description and the flag values it sets.
@@ -396,6 +399,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--resume", [&] { s.resume = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
+      {"--no-save-seen", [&] { s.save_seen = false; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
   };
   const auto it = setters.find(flag);
@@ -406,7 +410,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
 /// Flags that take no value.
 inline bool IsSwitch(const std::string& flag) {
   return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" ||
-         flag == "--help" || flag == "--list-presets";
+         flag == "--no-save-seen" || flag == "--help" || flag == "--list-presets";
 }
 
 /// Refuses an --early-stop metric the evaluator will not report, before any training is spent.
@@ -457,10 +461,14 @@ inline void CheckPreparationFlags(const Settings& s,
     throw UsageError("give either --valid FILE or --valid-fraction F, not both");
 }
 
-/// Parses argv: the preset (if any) first, then the explicit flags over it, so they win.
+/// Applies a preset file (preset_file.hpp, included at the end of this header).
+inline void ApplyPresetFile(Settings& s, const std::string& path);
+
+/// Parses argv: the preset (if any) first, then the preset file (if any), then the explicit
+/// flags over both, so they win.
 inline Settings ParseSettings(const std::vector<std::string>& args) {
   std::vector<std::pair<std::string, std::string>> flags;
-  std::string preset;
+  std::string preset, preset_file;
   for (std::size_t a = 0; a < args.size(); ++a) {
     std::string flag = args[a], value;
     if (flag.rfind("--", 0) != 0)
@@ -474,6 +482,8 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
     }
     if (flag == "--preset")
       preset = value;
+    else if (flag == "--preset-file")
+      preset_file = value;
     else
       flags.emplace_back(flag, value);
   }
@@ -484,6 +494,10 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
       throw UsageError("unknown preset '" + preset + "' (see --list-presets)");
     for (const auto& [flag, value] : it->second.flags) ApplyFlag(s, flag, value);
     s.preset = preset;
+  }
+  if (!preset_file.empty()) {
+    ApplyPresetFile(s, preset_file);
+    s.preset_file = preset_file;
   }
   for (const auto& [flag, value] : flags) ApplyFlag(s, flag, value);
   if (!s.train.empty() != !s.test.empty()) throw UsageError("--train and --test go together");
@@ -498,3 +512,5 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
 }
 
 }  // namespace directspec::cli
+
+#include "preset_file.hpp"  // NOLINT: defines ApplyPresetFile, which needs ApplyFlag above

@@ -1,7 +1,8 @@
 // Model files: trained embeddings (inference tables U: n x d, I: m x d) with their metadata —
-// encoder kind, hyperparameters, raw id maps — in one little-endian binary file with a CRC-32,
-// written atomically. This is how a trained model leaves the trainer and comes back for
-// evaluation or serving. Byte layout, versioning and error handling: docs/model-files.md.
+// encoder kind, hyperparameters, raw id maps and, optionally, each user's seen (train) items — in
+// one little-endian binary file with a CRC-32, written atomically. This is how a trained model
+// leaves the trainer and comes back for evaluation or serving. Byte layout, versioning and error
+// handling: docs/model-files.md.
 //
 // Parsing treats the bytes as hostile (the loader is fuzzed): every length is checked against the
 // bytes that remain before anything is allocated, and sizes are multiplied with overflow checks.
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -31,11 +33,42 @@ namespace directspec {
 struct ModelFormat {
   /// "\x89DSPM\r\n\x1a": a non-ASCII first byte and CR LF / EOF bytes reveal text-mode mangling.
   static constexpr std::array<std::uint8_t, 8> kMagic{0x89, 'D', 'S', 'P', 'M', '\r', '\n', 0x1A};
+  /// Version 1: tables and metadata. Version 2 adds the seen sets; a file without them is still
+  /// written as version 1, byte for byte as before, so older readers keep reading it.
   static constexpr std::uint32_t kVersion = 1;
+  static constexpr std::uint32_t kSeenVersion = 2;
+  static constexpr std::uint32_t kNewestVersion = 2;
   static constexpr std::size_t kHeaderBytes = 48;
   static constexpr std::size_t kTrailerBytes = 4;  // CRC-32
   static constexpr std::uint32_t kFloat32 = 1;
   static constexpr std::uint32_t kFloat64 = 2;
+};
+
+/// Each user's seen (train) items in CSR form, so a served model can exclude them without the
+/// training file: offsets has n + 1 entries (0 first, non-decreasing), items[offsets[u] ..
+/// offsets[u+1]) are user u's items, strictly increasing. Costs 8 (n + 1) + 4 nnz bytes.
+struct SeenSets {
+  std::vector<std::uint64_t> offsets;
+  std::vector<Id> items;
+
+  /// The rows of a user-by-item CSR (e.g. Interactions::View() of the train set).
+  static SeenSets FromCsr(std::span<const std::int64_t> offsets, std::span<const Id> columns) {
+    SeenSets s;
+    s.offsets.assign(offsets.begin(), offsets.end());
+    s.items.assign(columns.begin(), columns.end());
+    return s;
+  }
+  Index Users() const { return offsets.empty() ? 0 : static_cast<Index>(offsets.size()) - 1; }
+  std::span<const Id> Of(Index user) const {
+    return std::span<const Id>(items).subspan(
+        static_cast<std::size_t>(offsets[static_cast<std::size_t>(user)]),
+        static_cast<std::size_t>(offsets[static_cast<std::size_t>(user) + 1] -
+                                 offsets[static_cast<std::size_t>(user)]));
+  }
+  /// Bytes the section takes in a model file.
+  std::uint64_t FileBytes() const { return 8 + 8 * offsets.size() + 4 * items.size(); }
+
+  bool operator==(const SeenSets&) const = default;
 };
 
 /// Everything stored besides the tables.
@@ -44,6 +77,7 @@ struct ModelMetadata {
   std::map<std::string, std::string> hyperparameters;  // e.g. {"lr", "180"}, {"tau", "3"}
   std::vector<std::string> user_ids;                   // raw id of dense user u, or empty
   std::vector<std::string> item_ids;                   // raw id of dense item i, or empty
+  std::optional<SeenSets> seen = std::nullopt;         // n rows of seen items, or none
 
   bool operator==(const ModelMetadata&) const = default;
 };
@@ -111,6 +145,11 @@ std::vector<std::byte> HeaderAndMetadata(Index n, Index m, Index d, const ModelM
   for (const auto& s : meta.user_ids) PutString(meta_bytes, s, "user id");
   PutLE<std::uint64_t>(meta_bytes, meta.item_ids.size());
   for (const auto& s : meta.item_ids) PutString(meta_bytes, s, "item id");
+  if (meta.seen) {  // version 2 only
+    PutLE<std::uint64_t>(meta_bytes, static_cast<std::uint64_t>(meta.seen->Users()));
+    for (std::uint64_t o : meta.seen->offsets) PutLE<std::uint64_t>(meta_bytes, o);
+    for (Id i : meta.seen->items) PutLE<std::uint32_t>(meta_bytes, static_cast<std::uint32_t>(i));
+  }
   while ((ModelFormat::kHeaderBytes + meta_bytes.size()) % 8 != 0)
     meta_bytes.push_back(std::byte{0});
 
@@ -121,7 +160,7 @@ std::vector<std::byte> HeaderAndMetadata(Index n, Index m, Index d, const ModelM
   std::vector<std::byte> out;
   out.reserve(ModelFormat::kHeaderBytes + meta_bytes.size());
   for (auto b : ModelFormat::kMagic) out.push_back(static_cast<std::byte>(b));
-  PutLE<std::uint32_t>(out, ModelFormat::kVersion);
+  PutLE<std::uint32_t>(out, meta.seen ? ModelFormat::kSeenVersion : ModelFormat::kVersion);
   PutLE<std::uint32_t>(out, ScalarCode<S>());
   PutLE<std::uint64_t>(out, total_size);
   PutLE<std::uint64_t>(out, static_cast<std::uint64_t>(n));
@@ -146,6 +185,25 @@ void CheckTables(const RowMatrix<S>& U, const RowMatrix<S>& I, const ModelMetada
   if (!meta.item_ids.empty() && static_cast<Index>(meta.item_ids.size()) != I.rows())
     throw std::invalid_argument(where + ": " + std::to_string(meta.item_ids.size()) +
                                 " item ids for " + std::to_string(I.rows()) + " items");
+  if (meta.seen) {
+    const SeenSets& s = *meta.seen;
+    if (s.Users() != U.rows())
+      throw std::invalid_argument(where + ": seen sets for " + std::to_string(s.Users()) +
+                                  " users but " + std::to_string(U.rows()) + " user rows");
+    if (s.offsets.empty() || s.offsets.front() != 0 || s.offsets.back() != s.items.size())
+      throw std::invalid_argument(where + ": seen set offsets do not span the item list");
+    for (Index u = 0; u < s.Users(); ++u) {
+      const auto lo = s.offsets[static_cast<std::size_t>(u)],
+                 hi = s.offsets[static_cast<std::size_t>(u) + 1];
+      if (hi < lo) throw std::invalid_argument(where + ": seen set offsets decrease");
+      for (auto k = lo; k < hi; ++k) {
+        const Id i = s.items[k];
+        if (i < 0 || i >= I.rows() || (k > lo && s.items[k - 1] >= i))
+          throw std::invalid_argument(where + ": seen items of user " + std::to_string(u) +
+                                      " are not increasing ids below " + std::to_string(I.rows()));
+      }
+    }
+  }
 }
 
 // Streams the whole file into `sink(std::span<const std::byte>)`, CRC last.
@@ -191,11 +249,11 @@ inline std::pair<std::uint32_t, std::uint32_t> CheckEnvelope(std::span<const std
       throw IoError(source, static_cast<std::int64_t>(k),
                     "not a directspec model file (bad magic number)");
   const auto version = r.ReadLE<std::uint32_t>("format version");
-  if (version != ModelFormat::kVersion)
+  if (version < ModelFormat::kVersion || version > ModelFormat::kNewestVersion)
     throw IoError(source, 8,
                   "unsupported format version " + std::to_string(version) +
-                      " (this library reads version " + std::to_string(ModelFormat::kVersion) +
-                      ")");
+                      " (this library reads versions " + std::to_string(ModelFormat::kVersion) +
+                      " to " + std::to_string(ModelFormat::kNewestVersion) + ")");
   const auto scalar = r.ReadLE<std::uint32_t>("scalar type");
   const auto declared = r.ReadLE<std::uint64_t>("file size");
   if (declared != size)
@@ -313,6 +371,37 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   };
   read_ids(meta.user_ids, info.users, "user id count");
   read_ids(meta.item_ids, info.items, "item id count");
+  if (info.version >= ModelFormat::kSeenVersion) {
+    const auto rows = r.ReadLE<std::uint64_t>("seen set user count");
+    if (rows != info.users)
+      r.Fail("seen set user count " + std::to_string(rows) + " is not the table's " +
+             std::to_string(info.users) + " users");
+    if (rows >= r.Remaining() / 8)
+      r.Fail("truncated: seen set offsets of " + std::to_string(rows) + " users");
+    SeenSets seen;
+    seen.offsets.resize(static_cast<std::size_t>(rows) + 1);
+    for (auto& o : seen.offsets) o = r.ReadLE<std::uint64_t>("seen set offset");
+    if (seen.offsets.front() != 0) r.Fail("the first seen set offset is not 0");
+    for (std::size_t u = 0; u < rows; ++u)
+      if (seen.offsets[u + 1] < seen.offsets[u])
+        r.Fail("seen set offsets decrease at user " + std::to_string(u));
+    const std::uint64_t total = seen.offsets.back();
+    if (total > r.Remaining() / 4)
+      r.Fail("truncated: " + std::to_string(total) + " seen items do not fit in the file");
+    seen.items.resize(static_cast<std::size_t>(total));
+    for (std::uint64_t k = 0; k < total; ++k) {
+      const auto item = r.ReadLE<std::uint32_t>("seen item");
+      if (item >= info.items)
+        r.Fail("seen item " + std::to_string(item) + " outside the table's " +
+               std::to_string(info.items) + " items");
+      seen.items[k] = static_cast<Id>(item);
+    }
+    for (std::size_t u = 0; u < rows; ++u)
+      for (auto k = seen.offsets[u] + 1; k < seen.offsets[u + 1]; ++k)
+        if (seen.items[k - 1] >= seen.items[k])
+          r.Fail("seen items of user " + std::to_string(u) + " are not strictly increasing");
+    meta.seen = std::move(seen);
+  }
   while (r.Offset() % 8 != 0) {
     if (r.Take(1, "padding")[0] != std::byte{0}) r.Fail("non-zero padding byte");
   }
