@@ -401,7 +401,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   if (!s.recommend_out.empty()) {
     const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
                                " recommendations for --recommend-out " + s.recommend_out);
-    // Served as a saved model would be (io/recommender.hpp): raw ids in the file.
+    // Served as a saved model would be (serve/recommender.hpp): raw ids in the file.
     const ds::Recommender<Scalar> served(ds::Model<Scalar>{U, I, meta});
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
     std::iota(users.begin(), users.end(), 0);

@@ -170,7 +170,7 @@ std::optional<std::filesystem::path> FindPart(const std::filesystem::path& dir, 
 
 ds::DatasetOptions LoadOptions(const Settings& s) {
   ds::DatasetOptions options;
-  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::Remap;
+  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::kRemap;
   options.sparse_ids_advice = "add --ids remap to map the raw ids to dense ones";
   return options;
 }

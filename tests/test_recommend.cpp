@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "directspec/eval/recommend.hpp"
+#include "directspec/serve/recommend.hpp"
 
 using namespace directspec;
 

@@ -29,7 +29,7 @@
 #include "directspec/data/synthetic.hpp"
 #include "directspec/eval/chance_level.hpp"
 #include "directspec/eval/evaluator.hpp"
-#include "directspec/eval/recommend.hpp"
+#include "directspec/serve/recommend.hpp"
 #include "directspec/eval/spectrum.hpp"
 #include "directspec/resources/available_memory.hpp"
 #include "directspec/resources/memory_estimate.hpp"

@@ -7,7 +7,6 @@
 #include "directspec/eval/chance_level.hpp"
 #include "directspec/eval/eval_result.hpp"
 #include "directspec/eval/evaluator.hpp"
-#include "directspec/eval/recommend.hpp"
 #include "directspec/eval/spectrum.hpp"
 #include "directspec/eval/svg_plot.hpp"
 #include "directspec/eval/topk.hpp"

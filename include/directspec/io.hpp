@@ -13,7 +13,6 @@
 #include "directspec/io/model_file.hpp"
 #include "directspec/io/npy.hpp"
 #include "directspec/io/output_path.hpp"
-#include "directspec/io/recommender.hpp"
 #include "directspec/io/signal_cleanup.hpp"
 #include "directspec/io/split_directory.hpp"
 #include "directspec/io/temp_files.hpp"

@@ -21,8 +21,9 @@ LAYERS = {
     "train": 5,
     "io": 6,
     "eval": 7,
-    "resources": 8,
-    "testing": 9,
+    "serve": 8,
+    "resources": 9,
+    "testing": 10,
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*"directspec/([a-z_]+)/[^"]+"')
 

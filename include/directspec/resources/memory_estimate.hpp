@@ -220,7 +220,7 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
   if (r.spectrum)
     add("spectrum Gram", table, SpectrumWorkspaceBytes(r.users + r.items, r.dim), true);
 
-  // Recommendations (eval/recommend.hpp): k (at most the catalogue) scored items per user, and
+  // Recommendations (serve/recommend.hpp): k (at most the catalogue) scored items per user, and
   // per thread a user batch's rows and its scores against every item.
   if (r.recommend_k > 0) {
     const double k = std::min(D(r.recommend_k), m), batch = D(r.recommend_user_batch);

@@ -19,8 +19,8 @@
 #include "directspec/core/types.hpp"
 #include "directspec/data/id_map.hpp"
 #include "directspec/data/interactions.hpp"
-#include "directspec/eval/recommend.hpp"
 #include "directspec/io/model_file.hpp"
+#include "directspec/serve/recommend.hpp"
 
 namespace directspec {
 
