@@ -19,7 +19,6 @@
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/eval/spectrum.hpp"
 #include "directspec/eval/svg_plot.hpp"
-#include "directspec/train/concepts.hpp"
 #include "directspec/train/training_state.hpp"
 
 namespace directspec {
@@ -31,10 +30,13 @@ using EncoderOf = std::remove_cvref_t<decltype(std::declval<T&>().Encoder())>;
 
 template <class T>
 EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
-  static_assert(InferenceEncoder<EncoderOf<T>>,
-                "evaluation callbacks need an encoder with InferenceEmbeddings(U, I) "
-                "(directspec::InferenceEncoder)");
   using S = typename EncoderOf<T>::Scalar;
+  // Only the inference tables are needed here, not a whole EncoderPolicy.
+  static_assert(
+      requires(const EncoderOf<T>& e, RowMatrix<S>& u, RowMatrix<S>& i) {
+        e.InferenceEmbeddings(u, i);
+      },
+      "evaluation callbacks need an encoder with InferenceEmbeddings(U, I)");
   RowMatrix<S> U, I;
   trainer.Encoder().InferenceEmbeddings(U, I);
   EvalResult r = evaluator.Evaluate(U, I);
