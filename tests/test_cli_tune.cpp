@@ -554,7 +554,7 @@ TEST_CASE("program: a tiny tune writes a preset directspec-train accepts, determ
   CHECK(WithoutSeconds(ReadText(p.dir.root / "b.jsonl")) == WithoutSeconds(log));
 }
 
-TEST_CASE("program: without --refit nothing reads the test file; --refit reads it once",
+TEST_CASE("program: without --refit nothing reads the test file, --refit reads it once",
           "[tune][program]") {
   Program p;
   const auto poisoned = p.Data("poisoned", "user,item\n0,1\nthis line is not an interaction\n");

@@ -84,7 +84,7 @@ ServeOptions IncludeSeen() {
 
 }  // namespace
 
-TEST_CASE("model files: seen sets round-trip as version 2; without them version 1", "[serving]") {
+TEST_CASE("model files: seen sets round-trip as version 2, without them version 1", "[serving]") {
   Fixture f;
   const auto bytes = SerializeModel(f.U, f.I, f.meta);
   CHECK(bytes[8] == std::byte{2});
@@ -193,7 +193,7 @@ TEST_CASE("Recommender: raw ids in and out, seen items from the model file", "[s
   CHECK_FALSE(r.FindUser("0").has_value());  // with id maps, dense numbers are not ids
 }
 
-TEST_CASE("Recommender: without seen sets, exclude_seen needs them given; false needs none",
+TEST_CASE("Recommender: without seen sets, exclude_seen needs them given, false needs none",
           "[serving]") {
   Fixture f;
   ModelMetadata meta = f.meta;
