@@ -43,7 +43,8 @@ namespace {
 constexpr const char* kHelp =
     R"(directspec-tune: search directspec-train's settings on validation data
 
-usage: directspec-tune [--data DIR | --train FILE [--valid FILE]] [directspec-train flags] [tune flags]
+usage: directspec-tune [--data DIR | --train FILE --test FILE [--valid FILE]] [directspec-train flags]
+                       [tune flags]       (the test file is read by --refit only)
        (no --data: the synthetic data set of directspec-train)
 
 The directspec-train flags (--preset, --preset-file, --model, --filter, --loss, --optimizer,
