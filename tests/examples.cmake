@@ -99,7 +99,8 @@ foreach(threads 1 2)
     set(_resume_args --model ${model} --eval-every 1 --threads ${threads}
                      --lr 20 --lr-decay 0.9)
     if(model STREQUAL "lightgcn")
-      list(APPEND _resume_args --micro-batches 3 --early-stop ndcg@20 --patience 10)
+      list(APPEND _resume_args --micro-batches 3 --early-stop ndcg@20 --patience 10
+           --valid-fraction 0.1)
     endif()
     string(REPLACE ";" "|" _resume_args "${_resume_args}")
     add_test(NAME cli:resume:${model}:t${threads}
