@@ -50,6 +50,7 @@ inline RunShape ShapeOf(const Settings& s, const Dataset& data, int threads) {
   r.early_stopping = !s.early_stop.empty();
   r.recommend_k = s.recommend_out.empty() ? 0 : s.k;
   r.save_model = !s.save_model.empty();
+  r.checkpoint = !s.checkpoint.empty() || !s.resume.empty();
   r.sampled_rows = LearningSignals::Options{}.sample_rows;  // the learning warnings' samples
   return r;
 }

@@ -5,8 +5,8 @@
 # across sessions: finished runs are skipped (NAME.done), unfinished ones continue.
 #
 #   1. validation: a 20 % per-user hold-out of CiteULike's train set (make_valid_split.py, seed
-#      2024; test.csv is never read). The exact schedule (M = 1) and M in $MS at lr 180, plus
-#      $EXTRA (name:M:lr triples, e.g. lr scaled down for large M), 200 epochs each.
+#      2024; test.csv is never read). The exact schedule (M = 1) and M in $MS (4 8 16 32) at lr
+#      180, plus $EXTRA (name:M:lr triples: M 16 and 32 at lr 90), 200 epochs each.
 #   2. choice, on validation only: the largest validation NDCG@20 at epoch 200 among the M > 1
 #      runs whose training time is at most a quarter of the exact run's (printed, and written to
 #      $OUT/choice.txt).
@@ -23,8 +23,8 @@ BIN="${DIRECTSPEC_TRAIN:-$ROOT/build/examples/directspec-train}"
 DATASETS="${DATASETS:-$ROOT/datasets}"
 OUT="${OUT:-$ROOT/out/micro}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-MS="${MS:-4 8 16}"
-EXTRA="${EXTRA:-m16-lr90:16:90 m8-lr90:8:90}"
+MS="${MS:-4 8 16 32}"
+EXTRA="${EXTRA:-m16-lr90:16:90 m32-lr90:32:90}"
 STAGES="${STAGES:-valid test gowalla}"
 mkdir -p "$OUT"
 export OMP_WAIT_POLICY=passive
@@ -55,16 +55,17 @@ last_eval() {
     "$PYTHON" - "$OUT" "$1" <<'EOF'
 import glob, json, os, sys
 out, name = sys.argv[1], sys.argv[2]
-rows = []
-for path in sorted(glob.glob(os.path.join(out, name + ".jsonl")) +
-                   glob.glob(os.path.join(out, name + "-resumed-*.jsonl"))):
+# An interrupted part leaves NAME.jsonl.partial; a resumed part NAME-resumed-<time>.jsonl.
+by_epoch = {}
+for path in sorted(glob.glob(os.path.join(out, name + ".jsonl*")),
+                   key=lambda p: (p.endswith(".partial") is False, p)) + \
+        sorted(glob.glob(os.path.join(out, name + "-resumed-*.jsonl*"))):
     for line in open(path):
         d = json.loads(line)
         if not d.get("final"):
-            rows.append(d)
-rows.sort(key=lambda d: d["epoch"])
-if rows:
-    d = rows[-1]
+            by_epoch[d["epoch"]] = d
+if by_epoch:
+    d = by_epoch[max(by_epoch)]
     print(d["epoch"], d["ndcg@20"], d["train_seconds"])
 EOF
 }

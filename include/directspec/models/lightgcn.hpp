@@ -126,7 +126,9 @@ class LightGCN {
                 std::vector<RowGradient<S>>& grads) {
     assert(GU.rows() == batch_users_);
     assert(GU.rows() + GI.rows() == static_cast<Index>(occurrences_.size()));
-    gt_.setZero(static_cast<Index>(nodes_.size()), table_.cols());
+    // Row k for nodes_[k]; spare rows past them are kept between steps (no reallocation).
+    detail::ReserveRows(gt_, static_cast<Index>(nodes_.size()), table_.cols());
+    gt_.topRows(static_cast<Index>(nodes_.size())).setZero();
     for (Index b = 0; b < GU.rows(); ++b)
       gt_.row(position_[static_cast<std::size_t>(b)]) += GU.row(b);
     for (Index b = 0; b < GI.rows(); ++b)

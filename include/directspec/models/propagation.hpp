@@ -10,7 +10,8 @@
 //                             supports); the gradient covers the touched rows only.
 //
 // A policy is a class template on the scalar with this interface (nodes: the batch's distinct
-// graph nodes; HT, GT: one row per entry of nodes; weights: w_0..w_K):
+// graph nodes; HT, GT: row k for nodes[k], and they may have spare rows past |nodes|, which
+// Forward keeps so that a buffer is not reallocated every step; weights: w_0..w_K):
 //
 //   void Forward(const NormalizedAdjacency<S>& A, const RowMatrix<S>& E, std::span<const S>
 //   weights,
@@ -64,6 +65,14 @@ void PropagateAll(const NormalizedAdjacency<S>& A, std::span<const S> weights,
 template <class S>
 void EnsureShape(RowMatrix<S>& m, Index rows, Index cols) {
   if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+/// Makes m hold at least `rows` rows of width `cols`, keeping a larger buffer (and growing with
+/// 1/8 to spare): a per-step buffer whose row count changes every step is then not reallocated
+/// every step (blocks of megabytes come back from glibc as fresh pages, docs/performance.md).
+template <class S>
+void ReserveRows(RowMatrix<S>& m, Index rows, Index cols) {
+  if (m.cols() != cols || m.rows() < rows) m.resize(rows + rows / 8, cols);
 }
 
 /// Runs f(lo, hi, part) on contiguous, equal parts of [0, n), one per thread of a parallel
@@ -122,7 +131,7 @@ class WholeGraphPropagation {
   void Forward(const NormalizedAdjacency<S>& A, const RowMatrix<S>& E, std::span<const S> weights,
                std::span<const Id> nodes, RowMatrix<S>& HT) {
     detail::PropagateAll(A, weights, E, h_, scratch_a_, scratch_b_);
-    HT.resize(static_cast<Index>(nodes.size()), E.cols());
+    detail::ReserveRows(HT, static_cast<Index>(nodes.size()), E.cols());
     for (std::size_t k = 0; k < nodes.size(); ++k) HT.row(static_cast<Index>(k)) = h_.row(nodes[k]);
   }
 
@@ -166,7 +175,7 @@ class NeighbourhoodPropagation {
     const Index d = E.cols();
     Prepare(A, layers, d);
     if (layers == 0) {
-      HT.resize(static_cast<Index>(nodes.size()), d);
+      detail::ReserveRows(HT, static_cast<Index>(nodes.size()), d);
       for (std::size_t k = 0; k < nodes.size(); ++k)
         HT.row(static_cast<Index>(k)) = weights[0] * E.row(nodes[k]);
       return;
@@ -186,7 +195,8 @@ class NeighbourhoodPropagation {
       inner = &level;
       gamma = S(1);
     }
-    MultiplyAddRows<S>(A, nodes, gamma, *inner, weights[0], &E, HT, RowOutput::kCompact);
+    detail::ReserveRows(HT, static_cast<Index>(nodes.size()), d);
+    MultiplyAddRows<S>(A, nodes, gamma, *inner, weights[0], &E, HT, RowOutput::kCompactPrefix);
   }
 
   void Backward(const NormalizedAdjacency<S>& A, std::span<const S> weights,
@@ -197,7 +207,7 @@ class NeighbourhoodPropagation {
     if (layers == 0) {
       grad.rows.assign(nodes.begin(), nodes.end());
       grad.Reserve(grad.Size(), d);
-      grad.Values() = weights[0] * GT;
+      grad.Values() = weights[0] * GT.topRows(grad.Size());
       return;
     }
     // The batch gradient by node, in the buffer that level K-1 does not write.

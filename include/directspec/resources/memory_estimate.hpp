@@ -57,6 +57,7 @@ struct RunShape {
   Index recommend_k = 0;        // 0: no recommendations
   Index recommend_user_batch = 256;
   bool save_model = false;  // the serialised model is built in memory before it is written
+  bool checkpoint = false;  // checkpoints (io/checkpoint.hpp) are built in memory too
   Index sampled_rows = 0;   // rows per table kept by LearningSignals (train/learning_signals.hpp)
 };
 
@@ -230,6 +231,15 @@ inline MemoryEstimate EstimateMemory(const RunShape& r) {
         kDriverRecommendK | kDriverData | per_thread(lists, tiles), lists + tiles, true);
   }
   if (r.save_model) add("serialised model", table, nodes * d * s + 64.0 * nodes, true);
+  // A checkpoint holds the tables, Adam's two moments (and step counts), early stopping's best
+  // tables and the learning-signal rows; SaveCheckpoint keeps them twice while it writes (the
+  // state archive and its serialised bytes), LoadCheckpoint likewise while it reads.
+  if (r.checkpoint) {
+    const double copies =
+        1.0 + (r.optimizer == OptimizerKind::kAdam ? 2.0 : 0.0) + (r.early_stopping ? 1.0 : 0.0);
+    const double adam_steps = r.optimizer == OptimizerKind::kAdam ? 8.0 * nodes : 0.0;
+    add("checkpoint state and bytes", table, 2.0 * (copies * nodes * d * s + adam_steps), true);
+  }
   if (r.sampled_rows > 0) {
     const double tables = lightgcn ? 1.0 : 2.0;
     add("learning-signal rows", kDriverDim,

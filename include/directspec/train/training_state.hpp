@@ -7,10 +7,10 @@
 namespace directspec {
 
 struct TrainingState {
-  Index epoch = 0;   // 1-based epoch being run (0 before the first)
-  Index epochs = 0;  // epochs requested
+  Index epoch = 0;        // 1-based epoch being run (0 before the first)
+  Index epochs = 0;       // epochs requested
   Index first_epoch = 1;  // the first epoch this Train() runs (> 1 when it resumed a checkpoint)
-  Index step = 0;    // 1-based step within the epoch
+  Index step = 0;         // 1-based step within the epoch
   Index steps_per_epoch = 0;
   double step_loss = 0;      // loss of the last step
   double epoch_loss = 0;     // mean step loss over the epoch so far
