@@ -30,8 +30,7 @@ const Dataset* Load(const std::string& name) {
   static std::map<std::string, std::unique_ptr<Dataset>> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second.get();
-  const std::filesystem::path dir =
-      std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / name;
+  const std::filesystem::path dir = std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / name;
   std::unique_ptr<Dataset> data;
   if (std::filesystem::exists(dir / "train.csv"))
     data = std::make_unique<Dataset>(LoadDataset(dir));

@@ -69,8 +69,7 @@ struct Gowalla {
   static const Gowalla& Get() {
     static const Gowalla g = [] {
       Gowalla g;
-      const std::filesystem::path dir =
-          std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "gowalla";
+      const std::filesystem::path dir = std::filesystem::path(DIRECTSPEC_DATASETS_DIR) / "gowalla";
       std::vector<std::pair<Id, Id>> train;
       if (!ReadPairs(dir / "train.csv", train, g.n, g.m) ||
           !ReadPairs(dir / "test.csv", g.test, g.n, g.m))

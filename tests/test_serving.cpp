@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "directspec/serve/recommend.hpp"
 #include "directspec/io/model_file.hpp"
+#include "directspec/serve/recommend.hpp"
 #include "directspec/serve/recommender.hpp"
 
 using namespace directspec;

@@ -335,7 +335,8 @@ TEST_CASE("Hooks run in order, a true return stops, non-bool hooks are fine", "[
   }
 }
 
-TEST_CASE("Same seed and thread count give bitwise-identical tables, other seeds differ", "[trainer]") {
+TEST_CASE("Same seed and thread count give bitwise-identical tables, other seeds differ",
+          "[trainer]") {
   const Interactions train = RandomTrain(60, 40, 400, 3);
   auto run = [&](std::uint64_t seed, int threads) {
     auto trainer = MakePlus<float>(seed, threads);

@@ -8,7 +8,6 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/core/row_gradient.hpp"
 #include "directspec/core/types.hpp"
-#include "directspec/train/concepts.hpp"
 #include "directspec/data.hpp"
 #include "directspec/eval.hpp"
 #include "directspec/filters.hpp"
@@ -21,3 +20,4 @@
 #include "directspec/samplers.hpp"
 #include "directspec/serve.hpp"
 #include "directspec/train.hpp"
+#include "directspec/train/concepts.hpp"

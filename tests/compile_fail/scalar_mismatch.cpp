@@ -16,8 +16,7 @@ using FilterScalar = double;
 
 int main() {
   using namespace directspec;
-  Trainer<MF<float>, DirectSpecPlus<FilterScalar>, LogLoss<float>, UserThenPositive<>,
-          Sgd<float>>
+  Trainer<MF<float>, DirectSpecPlus<FilterScalar>, LogLoss<float>, UserThenPositive<>, Sgd<float>>
       trainer;
   return static_cast<int>(trainer.GetOptions().epochs) - 1;
 }

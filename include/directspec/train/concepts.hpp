@@ -118,7 +118,9 @@ concept OptimizerPolicy = HasScalar<O> &&
 
 /// Optional: an optimizer with state to clear when the trainer re-initialises the tables.
 template <class O>
-concept ResettableOptimizer = OptimizerPolicy<O> && requires(O& o) { o.Reset(); };
+concept ResettableOptimizer = OptimizerPolicy<O> && requires(O& o) {
+  o.Reset();
+};
 
 /// Optional: an optimizer whose state goes into a checkpoint (Trainer::SaveState / LoadState).
 template <class O>
