@@ -273,18 +273,8 @@ inline Checkpoint ParseCheckpoint(std::span<const std::byte> bytes,
                       std::to_string(bytes.size()));
   if (bytes.size() < CheckpointFormat::kHeaderBytes + CheckpointFormat::kTrailerBytes)
     r.Fail("truncated: no room for the checksum");
-  {
-    const auto payload = bytes.first(bytes.size() - CheckpointFormat::kTrailerBytes);
-    ByteReader tail(bytes.last(CheckpointFormat::kTrailerBytes), r.Source());
-    const auto stored = tail.ReadLE<std::uint32_t>("checksum");
-    const auto computed = Crc32(payload);
-    if (stored != computed) {
-      char buf[96];
-      std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x): corrupted",
-                    stored, computed);
-      throw IoError(r.Source(), static_cast<std::int64_t>(payload.size()), buf);
-    }
-  }
+  static_assert(CheckpointFormat::kTrailerBytes == 4, "the trailer is one CRC-32");
+  VerifyCrc32Trailer(bytes, r.Source());
   ByteReader body(bytes.first(bytes.size() - CheckpointFormat::kTrailerBytes), r.Source());
   body.Take(CheckpointFormat::kHeaderBytes, "header");
   Checkpoint c;

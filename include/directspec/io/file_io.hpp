@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -208,6 +209,22 @@ inline std::vector<std::byte> ReadFileBytes(const std::filesystem::path& path,
                   "is " + std::to_string(f.Size()) + " bytes, more than the " +
                       std::to_string(max_bytes) + " expected");
   return f.Read(0, f.Size());
+}
+
+/// Checks the CRC-32 stored little-endian in the last 4 bytes of `bytes` against the bytes before
+/// it (the trailer of model files and checkpoints); throws IoError naming `source` on a mismatch.
+inline void VerifyCrc32Trailer(std::span<const std::byte> bytes, const std::string& source) {
+  constexpr std::size_t kTrailer = 4;
+  const auto payload = bytes.first(bytes.size() - kTrailer);
+  ByteReader tail(bytes.last(kTrailer), source);
+  const auto stored = tail.ReadLE<std::uint32_t>("checksum");
+  const auto computed = Crc32(payload);
+  if (stored != computed) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x): corrupted",
+                  stored, computed);
+    throw IoError(source, static_cast<std::int64_t>(payload.size()), buf);
+  }
 }
 
 }  // namespace directspec

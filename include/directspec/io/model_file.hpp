@@ -319,18 +319,8 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   std::tie(info.version, info.scalar) =
       model_detail::CheckEnvelope(bytes, bytes.size(), r.Source());
   r.Take(24, "header");
-  if (options.verify_checksum) {
-    const auto payload = bytes.first(bytes.size() - ModelFormat::kTrailerBytes);
-    ByteReader tail(bytes.last(ModelFormat::kTrailerBytes), r.Source());
-    const auto stored = tail.ReadLE<std::uint32_t>("checksum");
-    const auto computed = Crc32(payload);
-    if (stored != computed) {
-      char buf[96];
-      std::snprintf(buf, sizeof(buf), "checksum mismatch (stored %08x, computed %08x): corrupted",
-                    stored, computed);
-      throw IoError(r.Source(), static_cast<std::int64_t>(payload.size()), buf);
-    }
-  }
+  static_assert(ModelFormat::kTrailerBytes == 4, "the trailer is one CRC-32");
+  if (options.verify_checksum) VerifyCrc32Trailer(bytes, r.Source());
   if (info.scalar != ModelFormat::kFloat32 && info.scalar != ModelFormat::kFloat64)
     throw IoError(
         r.Source(), 12,
