@@ -34,6 +34,7 @@
 #include "directspec/train/callbacks.hpp"
 #include "directspec/train/learning_signals.hpp"
 #include "directspec/train/trainer.hpp"
+#include "support/random_train.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;
@@ -59,15 +60,7 @@ class TempDir {
   fs::path path_;
 };
 
-Interactions RandomTrain(Index users, Index items, Index pairs, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 77);
-  std::vector<std::pair<Id, Id>> p;
-  for (Index u = 0; u < users; ++u) p.emplace_back(static_cast<Id>(u), static_cast<Id>(u % items));
-  for (Index n = 0; n < pairs; ++n)
-    p.emplace_back(static_cast<Id>(UniformIndex(engine, static_cast<std::uint64_t>(users))),
-                   static_cast<Id>(UniformIndex(engine, static_cast<std::uint64_t>(items))));
-  return Interactions::FromPairs(users, items, p);
-}
+using directspec::testing::RandomTrain;
 
 std::vector<std::pair<Id, Id>> HeldOut(Index users, Index items, std::uint64_t seed) {
   std::mt19937_64 engine = MakeStream(seed, 78);

@@ -28,6 +28,7 @@ extern std::atomic<long> g_eigen_heap_allocations;
 #include "directspec/samplers.hpp"
 #include "directspec/train/callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "support/random_train.hpp"
 
 std::atomic<long> g_eigen_heap_allocations{0};
 
@@ -54,15 +55,7 @@ using namespace directspec;
 
 namespace {
 
-Interactions RandomTrain(Index users, Index items, Index pairs, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 77);
-  std::vector<std::pair<Id, Id>> p;
-  for (Index u = 0; u < users; ++u) p.emplace_back(static_cast<Id>(u), static_cast<Id>(u % items));
-  for (Index n = 0; n < pairs; ++n)
-    p.emplace_back(static_cast<Id>(UniformIndex(engine, static_cast<std::uint64_t>(users))),
-                   static_cast<Id>(UniformIndex(engine, static_cast<std::uint64_t>(items))));
-  return Interactions::FromPairs(users, items, p);
-}
+using directspec::testing::RandomTrain;
 
 // ---- an independent re-implementation of the composed batch loss (plain Eigen, double) ----
 struct Recipe {
