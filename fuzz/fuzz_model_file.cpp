@@ -116,7 +116,12 @@ void WriteSeeds(const std::filesystem::path& dir) {
   WriteModelSeed(dir / "zero_dim.dspm",
                  SerializeModel(RowMatrix<double>(2, 0), RowMatrix<double>(1, 0),
                                 ModelMetadata{"", {}, {"a", "b"}, {"c"}}));
-  // Broken files: truncated, a flipped table byte (CRC mismatch), bad magic, wrong version.
+  // Version 2: the same model carrying each user's seen items (user 1 has none).
+  ModelMetadata with_seen = meta;
+  with_seen.seen = SeenSets{{0, 2, 2, 3}, {0, 1, 1}};
+  WriteModelSeed(dir / "float_with_seen.dspm", SerializeModel(U, I, with_seen));
+  // Broken files: truncated, a flipped table byte (CRC mismatch), bad magic, a version newer than
+  // the reader's.
   auto cut = full;
   cut.resize(cut.size() - 9);
   WriteModelSeed(dir / "truncated.dspm", cut);
@@ -127,8 +132,8 @@ void WriteSeeds(const std::filesystem::path& dir) {
   magic[1] = std::byte{'X'};
   WriteModelSeed(dir / "bad_magic.dspm", magic);
   auto version = full;
-  version[8] = std::byte{2};
-  WriteModelSeed(dir / "version2.dspm", version);
+  version[8] = std::byte{ModelFormat::kNewestVersion + 1};
+  WriteModelSeed(dir / "future_version.dspm", version);
   WriteModelSeed(dir / "tiny.dspm", std::vector<std::byte>(full.begin(), full.begin() + 20));
 }
 
