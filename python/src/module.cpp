@@ -1,0 +1,17 @@
+// directspec._core: the compiled half of the Python package (python/directspec/ is the other):
+// datasets, models (the CLI's trainers) and the exception mapping. Thin by design: every
+// setting, preset, check and training step is the C++ library's or directspec-train's.
+#include <pybind11/pybind11.h>
+
+#include "dataset_binding.hpp"
+#include "directspec/core/build_info.hpp"
+#include "errors.hpp"
+#include "model_binding.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "directspec's C++ core (use the directspec package, not this module)";
+  directspec::python::RegisterErrorTranslation(m);
+  directspec::python::BindDataset(m);
+  directspec::python::BindModel(m);
+  m.def("build_info", [] { return directspec::CompiledBuildInfo().Summary(); });
+}
