@@ -72,8 +72,8 @@ inline void CarveValidationSet(Dataset& data, const Settings& s) {
   CarveValidation(data, s.valid_fraction, s.seed);
   if (!data.valid || data.valid->Nnz() == 0)
     throw UsageError("bad value for --valid-fraction: '" +
-                              (std::ostringstream() << s.valid_fraction).str() +
-                              "' holds out no train interaction (too few per user)");
+                     (std::ostringstream() << s.valid_fraction).str() +
+                     "' holds out no train interaction (too few per user)");
 }
 
 /// Keeps a random fraction of the train interactions (--subsample), for scaling runs.
@@ -81,9 +81,8 @@ inline void SubsampleTrain(Dataset& data, const Settings& s) {
   if (s.subsample >= 1) return;
   data.train = Subsample(data.train, s.subsample, s.seed);
   if (data.train.Nnz() == 0)
-    throw UsageError("bad value for --subsample: '" +
-                              (std::ostringstream() << s.subsample).str() +
-                              "' keeps none of the train interactions");
+    throw UsageError("bad value for --subsample: '" + (std::ostringstream() << s.subsample).str() +
+                     "' keeps none of the train interactions");
   data.report.notes.push_back("train subsampled to " + std::to_string(data.train.Nnz()) +
                               " interactions (--subsample " + std::to_string(s.subsample) + ")");
 }

@@ -91,8 +91,8 @@ inline std::shared_ptr<Dataset> DatasetFromIds(const Pairs& train, Pairs test,
     if (given_users >= 0) users = given_users;
     if (given_items >= 0) items = given_items;
   }
-  auto data = std::make_shared<Dataset>(AssembleDataset(users, items, train, std::move(test),
-                                                        std::move(valid)));
+  auto data = std::make_shared<Dataset>(
+      AssembleDataset(users, items, train, std::move(test), std::move(valid)));
   data->report.source = "arrays";
   return data;
 }
@@ -117,9 +117,9 @@ inline std::shared_ptr<Dataset> DatasetFromTokens(
   std::optional<Pairs> valid_pairs;
   if (valid) valid_pairs = densify(*valid, "valid");
   Pairs test_pairs = densify(test, "test");
-  auto data = std::make_shared<Dataset>(AssembleDataset(maps.users.Size(), maps.items.Size(),
-                                                        train_pairs, std::move(test_pairs),
-                                                        std::move(valid_pairs)));
+  auto data =
+      std::make_shared<Dataset>(AssembleDataset(maps.users.Size(), maps.items.Size(), train_pairs,
+                                                std::move(test_pairs), std::move(valid_pairs)));
   data->ids = std::move(maps);
   data->report.source = "arrays";
   data->report.ids = IdPolicy::kRemap;
@@ -173,9 +173,8 @@ inline void BindDataset(py::module_& m) {
         return DatasetFromIds(PairsOf(tu, ti, "train"), PairsOf(su, si, "test"), std::move(valid),
                               users, items);
       },
-      py::arg("train_users"), py::arg("train_items"), py::arg("test_users"),
-      py::arg("test_items"), py::arg("valid_users"), py::arg("valid_items"), py::arg("n_users"),
-      py::arg("n_items"));
+      py::arg("train_users"), py::arg("train_items"), py::arg("test_users"), py::arg("test_items"),
+      py::arg("valid_users"), py::arg("valid_items"), py::arg("n_users"), py::arg("n_items"));
   m.def("dataset_from_tokens", &DatasetFromTokens, py::arg("train"), py::arg("test"),
         py::arg("valid"));
   m.def(

@@ -152,8 +152,8 @@ class PyModel {
         const auto& list = lists[static_cast<std::size_t>(r)];
         const bool has = c < static_cast<py::ssize_t>(list.size());
         item(r, c) = has ? list[static_cast<std::size_t>(c)].item : -1;
-        score(r, c) = has ? list[static_cast<std::size_t>(c)].score
-                          : -std::numeric_limits<float>::infinity();
+        score(r, c) =
+            has ? list[static_cast<std::size_t>(c)].score : -std::numeric_limits<float>::infinity();
       }
     return py::make_tuple(items, scores);
   }
@@ -174,10 +174,11 @@ class PyModel {
     const RowMatrix<Scalar>& t = users ? served_->GetModel().users : served_->GetModel().items;
     auto* keep = new std::shared_ptr<const Served>(served_);
     py::capsule owner(keep, [](void* p) { delete static_cast<std::shared_ptr<const Served>*>(p); });
-    py::array_t<Scalar> view({static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.cols())},
-                             {static_cast<py::ssize_t>(t.cols() * sizeof(Scalar)),
-                              static_cast<py::ssize_t>(sizeof(Scalar))},
-                             t.data(), owner);
+    py::array_t<Scalar> view(
+        {static_cast<py::ssize_t>(t.rows()), static_cast<py::ssize_t>(t.cols())},
+        {static_cast<py::ssize_t>(t.cols() * sizeof(Scalar)),
+         static_cast<py::ssize_t>(sizeof(Scalar))},
+        t.data(), owner);
     py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
     return view;
   }
@@ -248,7 +249,8 @@ class PyModel {
     }
     const auto train_rows = data.train.View();
     meta.seen = SeenSets::FromCsr(train_rows.offsets, train_rows.columns);
-    served_ = std::make_shared<const Served>(Model<Scalar>{std::move(U), std::move(I), std::move(meta)});
+    served_ =
+        std::make_shared<const Served>(Model<Scalar>{std::move(U), std::move(I), std::move(meta)});
     mask_ = std::make_shared<const Interactions>(data.train);
   }
 

@@ -3,6 +3,10 @@
 // setting, preset, check and training step is the C++ library's or directspec-train's.
 #include <pybind11/pybind11.h>
 
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
 #include "dataset_binding.hpp"
 #include "directspec/core/build_info.hpp"
 #include "errors.hpp"
@@ -14,4 +18,12 @@ PYBIND11_MODULE(_core, m) {
   directspec::python::BindDataset(m);
   directspec::python::BindModel(m);
   m.def("build_info", [] { return directspec::CompiledBuildInfo().Summary(); });
+  // OpenMP's thread count on the calling thread (the tests check that threads= is honoured).
+  m.def("openmp_threads", [] {
+#if defined(_OPENMP)
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  });
 }

@@ -50,9 +50,9 @@ namespace session_detail {
 /// the stopper evaluated is not evaluated twice.
 struct ListenerCallback {
   FitListener& listener;
-  const Evaluator* valid;                      // null: no validation set
-  const std::vector<EvalResult>* evaluated;    // the stopper's history, or null
-  Index every;                                 // validation every N epochs
+  const Evaluator* valid;                    // null: no validation set
+  const std::vector<EvalResult>* evaluated;  // the stopper's history, or null
+  Index every;                               // validation every N epochs
 
   template <class T>
   bool OnStepEnd(T& /*trainer*/, const TrainingState& s) {
@@ -100,12 +100,11 @@ class TypedSession final : public TrainerSession {
     if (data.valid) valid.emplace(data.train, data.valid_pairs, eval_options);
     const Index every = std::max(1, s.eval_every);
     auto train = [&](const std::vector<EvalResult>* evaluated, auto&... parts) {
-      bridge::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, true,
-                                      signals, parts...);
+      bridge::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, true, signals,
+                                      parts...);
       if (!s.resume.empty())
         LoadCheckpoint(s.resume, trainer_, data.train, fingerprint, signals, parts...);
-      session_detail::ListenerCallback hook{listener, valid ? &*valid : nullptr, evaluated,
-                                            every};
+      session_detail::ListenerCallback hook{listener, valid ? &*valid : nullptr, evaluated, every};
       return library_progress
                  ? trainer_.Train(data.train, progress, guard, parts..., signals, hook, writer)
                  : trainer_.Train(data.train, guard, parts..., signals, hook, writer);
@@ -115,8 +114,7 @@ class TypedSession final : public TrainerSession {
       throw std::invalid_argument(
           "early_stop needs a validation set (it never watches test): pass valid= to fit(), or "
           "load the data with a validation part (valid_fraction=, or valid.csv in the folder)");
-    EarlyStopping stopper(*valid,
-                          {.metric = s.early_stop, .patience = s.patience, .every = every});
+    EarlyStopping stopper(*valid, {.metric = s.early_stop, .patience = s.patience, .every = every});
     return train(&stopper.History(), stopper);
   }
 
