@@ -55,7 +55,13 @@ class _Model:
             self._params["preset"] = preset
         if preset_file is not None:
             self._params["preset_file"] = preset_file
-        self._id_kind = None
+
+    @property
+    def _id_kind(self):
+        """"int" or "str" when the model has raw ids (how they came in), else None."""
+        if not self._core.fitted or self._core.raw_ids(True) is None:
+            return None
+        return self._core.hyperparameters().get("python_id_kind", "str")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
@@ -92,13 +98,14 @@ class _Model:
                     stop = bool(callback(logs)) or stop
                 return stop
 
+        # How raw ids came in ("int" or "str") is kept with the model, so they go out alike.
+        extra = {"python_id_kind": data._id_kind} if data._id_kind else {}
         try:
             result = self._core.fit(data._core, epochs, on_step, on_epoch, library_bar,
-                                    bool(callbacks))
+                                    bool(callbacks), extra)
         finally:
             if on_step is not None:
                 on_step.close()
-            self._id_kind = data._id_kind if self._core.fitted else self._id_kind
         if result["note"]:
             warnings.warn(result["note"], stacklevel=2)
         self.fit_result_ = result
@@ -164,8 +171,7 @@ class _Model:
     def save(self, path):
         """Writes the library's model file (atomically): tables, raw ids, train items, settings.
         directspec-recommend serves it; directspec.load() reads it back."""
-        extra = {"python_id_kind": self._id_kind} if self._id_kind else {}
-        self._core.save(os.fspath(path), extra)
+        self._core.save(os.fspath(path))
 
     def _dense(self, ids, users):
         if self._core.raw_ids(users) is None:
@@ -205,8 +211,6 @@ def load(path):
         LightGCN if core.model == "lightgcn" else MF)
     model._core = core
     model._params = {}
-    kind = core.hyperparameters().get("python_id_kind")
-    model._id_kind = kind or ("str" if core.raw_ids(True) is not None else None)
     return model
 
 

@@ -73,7 +73,8 @@ class PyModel {
   /// setting for this fit. Returns what the run did; a Python exception that stopped it is
   /// raised after the model has been updated with the tables reached.
   py::dict Fit(std::shared_ptr<const Dataset> data, std::optional<int> epochs, py::object on_step,
-               py::object on_epoch, bool library_progress, bool wants_validation) {
+               py::object on_epoch, bool library_progress, bool wants_validation,
+               const std::map<std::string, std::string>& extra) {
     std::vector<std::string> flags = flags_;
     if (epochs) {
       flags.push_back("--epochs");
@@ -87,7 +88,7 @@ class PyModel {
     {
       py::gil_scoped_release release;
       state = session->Fit(*data, s, listener, library_progress);
-      Serve(*session, *data, s);
+      Serve(*session, *data, s, extra);
     }
     settings_ = std::move(s);
     listener.RethrowPending();
@@ -188,14 +189,13 @@ class PyModel {
     return served_->GetModel().metadata;
   }
 
-  /// Saves the library's model file (atomically): tables, id maps, seen items, the flags, and
-  /// `extra` hyperparameters.
-  void Save(const std::string& path, const std::map<std::string, std::string>& extra) const {
+  /// Saves the library's model file (atomically): tables, id maps, seen items and the
+  /// hyperparameters (the flags, and the `extra` ones fit() was given).
+  void Save(const std::string& path) const {
     RequireFitted();
-    ModelMetadata meta = served_->GetModel().metadata;
-    for (const auto& [key, value] : extra) meta.hyperparameters[key] = value;
+    const Model<Scalar>& model = served_->GetModel();
     py::gil_scoped_release release;
-    SaveModel(path, served_->GetModel().users, served_->GetModel().items, meta);
+    SaveModel(path, model.users, model.items, model.metadata);
   }
 
   /// A model file (from save() or directspec-train --save-model) as a fitted model; its flags
@@ -231,7 +231,8 @@ class PyModel {
   }
 
   /// The model as directspec-train saves and serves it.
-  void Serve(const TrainerSession& session, const Dataset& data, const bridge::Settings& s) {
+  void Serve(const TrainerSession& session, const Dataset& data, const bridge::Settings& s,
+             const std::map<std::string, std::string>& extra) {
     RowMatrix<Scalar> U, I;
     session.Embeddings(U, I);
     ModelMetadata meta;
@@ -243,6 +244,7 @@ class PyModel {
                             {"loss", s.loss},
                             {"layers", std::to_string(s.layers)},
                             {"layer_weights", s.layer_weights}};
+    for (const auto& [key, value] : extra) meta.hyperparameters[key] = value;
     if (data.ids) {
       meta.user_ids = data.ids->users.RawIds();
       meta.item_ids = data.ids->items.RawIds();
@@ -286,7 +288,8 @@ inline void BindModel(py::module_& m) {
       .def_property_readonly("topk", [](const PyModel& p) { return p.Settings().topk; })
       .def_property_readonly("metrics", [](const PyModel& p) { return p.Settings().metrics; })
       .def("fit", &PyModel::Fit, py::arg("data"), py::arg("epochs"), py::arg("on_step"),
-           py::arg("on_epoch"), py::arg("library_progress"), py::arg("wants_validation"))
+           py::arg("on_epoch"), py::arg("library_progress"), py::arg("wants_validation"),
+           py::arg("extra"))
       .def("evaluate_dataset", &PyModel::EvaluateDataset, py::arg("data"), py::arg("ks"),
            py::arg("metrics"))
       .def("evaluate_pairs", &PyModel::EvaluatePairs, py::arg("users"), py::arg("items"),
@@ -302,7 +305,7 @@ inline void BindModel(py::module_& m) {
              if (ids.empty()) return py::none();
              return py::cast(ids);
            })
-      .def("save", &PyModel::Save, py::arg("path"), py::arg("extra"))
+      .def("save", &PyModel::Save, py::arg("path"))
       .def_static("load", &PyModel::Load, py::arg("path"));
   m.def("presets", [] {
     std::map<std::string, std::string> out;
