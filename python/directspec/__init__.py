@@ -12,7 +12,8 @@ settings, presets, trainers, data loading and model files. docs/python.md is the
 from ._core import DataError, build_info
 from ._data import Dataset, load_dataset
 from ._model import MF, LightGCN, load, presets
+from ._tune import tune
 
 __all__ = ["Dataset", "DataError", "LightGCN", "MF", "build_info", "load", "load_dataset",
-           "presets"]
+           "presets", "tune"]
 __version__ = "0.1.0"

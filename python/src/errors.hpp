@@ -24,7 +24,6 @@ inline void RegisterErrorTranslation(pybind11::module_& m) {
   static PyObject* data_error = PyErr_NewExceptionWithDoc(
       "directspec._core.DataError",
       "Bad input data: what() names the file, the line and the value.", PyExc_OSError, nullptr);
-  Py_INCREF(data_error);
   m.add_object("DataError", pybind11::handle(data_error));
   pybind11::register_exception_translator([](std::exception_ptr error) {
     try {

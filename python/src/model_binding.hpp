@@ -67,6 +67,7 @@ class PyModel {
   }
 
   const bridge::Settings& Settings() const { return settings_; }
+  const std::vector<std::string>& Flags() const { return flags_; }
   bool Fitted() const { return served_ != nullptr; }
 
   /// Trains a fresh model on data.train (or continues --resume). `epochs` overrides the
@@ -284,6 +285,7 @@ inline void BindModel(py::module_& m) {
       .def(py::init<std::vector<std::string>>(), py::arg("flags"))
       .def_property_readonly("fitted", &PyModel::Fitted)
       .def_property_readonly("model", [](const PyModel& p) { return p.Settings().model; })
+      .def_property_readonly("flags", &PyModel::Flags)
       .def_property_readonly("threads", [](const PyModel& p) { return p.Settings().threads; })
       .def_property_readonly("topk", [](const PyModel& p) { return p.Settings().topk; })
       .def_property_readonly("metrics", [](const PyModel& p) { return p.Settings().metrics; })

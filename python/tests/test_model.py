@@ -165,3 +165,35 @@ def test_early_stopping_on_validation(tiny, tiny_pairs):
                                                                     progress=False)
     assert model.fit_result_["epochs"] <= 30
     assert np.isfinite(model.user_factors).all()
+
+
+def test_checkpoint_and_resume(tmp_path, tiny):
+    path = tmp_path / "run.dspc"
+    quick(epochs=2, checkpoint=path).fit(tiny, progress=False)
+    assert path.exists()
+    resumed = quick(epochs=4, resume=path).fit(tiny, progress=False)
+    straight = quick(epochs=4).fit(tiny, progress=False)
+    # Continuing a checkpoint reproduces the uninterrupted run exactly.
+    assert np.array_equal(resumed.user_factors, straight.user_factors)
+    with pytest.raises(OSError, match="missing.dspc"):
+        quick(resume=tmp_path / "missing.dspc").fit(tiny, progress=False)
+
+
+def test_tune_on_validation(tiny, tiny_pairs, capsys):
+    _, (su, si) = tiny_pairs
+    data = tiny.with_validation((su, si))
+    base = quick(epochs=2)
+    result = directspec.tune(base, data, space="lr=0.1:10:log,epochs=1:3", trials=3)
+    assert len(result["trials"]) == 3
+    assert set(result["best_params"]) == {"lr", "epochs"}
+    assert 1 <= result["best_params"]["epochs"] <= 3
+    best = max(t["best_value"] for t in result["trials"] if t["status"] != "failed")
+    assert result["best_value"] == best
+    assert "trial 1:" in capsys.readouterr().out
+    # The same seed gives the same search.
+    again = directspec.tune(base, data, space="lr=0.1:10:log,epochs=1:3", trials=3,
+                            verbose=False)
+    assert [t["params"] for t in again["trials"]] == [t["params"] for t in result["trials"]]
+    directspec.MF(**result["best_params"], dim=8, batch=32, seed=1).fit(data, progress=False)
+    with pytest.raises(ValueError, match="tune needs a validation set"):
+        directspec.tune(base, tiny, trials=1)
