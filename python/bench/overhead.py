@@ -6,7 +6,8 @@ the CLI's train time, the Python fit's train time (the same measure: the trainer
 callbacks excluded) and the Python fit()'s wall time (callbacks, progress checks and trainer
 construction included). The overhead of the module is the difference.
 
-    PYTHONPATH=build/python python3 python/bench/overhead.py --cli build/examples/directspec-train \\
+    PYTHONPATH=build/python python3 python/bench/overhead.py \\
+        --cli build/examples/directspec-train \\
         --data datasets/citeulike --preset citeulike-mf --epochs 3 --threads 1 --repeats 3
 """
 

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse
 
 import directspec
-from conftest import quick, tiny_arrays
+from conftest import quick
 
 
 def test_arrays_as_is(tiny_pairs):

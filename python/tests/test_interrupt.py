@@ -10,7 +10,6 @@ import time
 import numpy as np
 import pytest
 
-import directspec
 from conftest import quick
 
 LONG = 10**6  # epochs: far more than any test waits for; the tests stop the fit

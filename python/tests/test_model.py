@@ -150,7 +150,7 @@ def test_callbacks_validation_and_stop(tiny, tiny_pairs):
     logs = []
     model = quick(epochs=4, eval_every=2).fit(tiny, valid=(su, si), callbacks=[logs.append],
                                               progress=False)
-    assert [l["epoch"] for l in logs] == [1, 2, 3, 4]
+    assert [l["epoch"] for l in logs] == [1, 2, 3, 4] and not model.fit_result_["stopped"]
     assert "ndcg@20" not in logs[0] and "ndcg@20" in logs[1]  # validation every 2 epochs
     assert all(l["loss"] > 0 and l["learning_rate"] > 0 for l in logs)
     # A callback returning True stops after that epoch; the model is usable.
@@ -185,8 +185,10 @@ def test_tune_on_validation(tiny, tiny_pairs, capsys):
     base = quick(epochs=2)
     result = directspec.tune(base, data, space="lr=0.1:10:log,epochs=1:3", trials=3)
     assert len(result["trials"]) == 3
-    assert set(result["best_params"]) == {"lr", "epochs"}
-    assert 1 <= result["best_params"]["epochs"] <= 3
+    # lr and epochs as given, the default space's other dimensions (alpha, tau) as they are.
+    assert {"lr", "epochs", "alpha", "tau"} <= set(result["best_params"])
+    assert 0.1 <= result["best_params"]["lr"] <= 10 and 1 <= result["best_params"]["epochs"] <= 3
+    assert "lr=0.1:10:log" in result["space"]
     best = max(t["best_value"] for t in result["trials"] if t["status"] != "failed")
     assert result["best_value"] == best
     assert "trial 1:" in capsys.readouterr().out
