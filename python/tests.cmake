@@ -4,7 +4,7 @@
 #                   the tests: seconds);
 #   python:parity   python/tests/test_parity.py: MF and LightGCN fitted from Python equal
 #                   directspec-train's run with the same flags to 1e-6 on every metric
-#                   (ml-100k, 2 epochs each);
+#                   (ml-100k, 2 or 3 epochs each), and the CLI resumes a Python checkpoint;
 #   python:optuna   python/examples/optuna_tune.py with 2 trials of 1 epoch on the synthetic data
 #                   (skipped without python3-optuna).
 #

@@ -135,6 +135,21 @@ def test_bad_arguments_are_value_errors(tiny):
         directspec.MF().recommend(0)
     with pytest.raises(ValueError, match="early_stop needs a validation set"):
         quick(early_stop="ndcg@20").fit(tiny, progress=False)
+    model = quick().fit(tiny, progress=False)
+    with pytest.raises(ValueError, match="EvalOptions::ks: cut-off 0 is not positive"):
+        model.evaluate(tiny, k=0)
+    with pytest.raises(ValueError, match=r"pair \(0, 99\) outside 30 x 40"):
+        model.evaluate((np.array([0]), np.array([99])))
+
+
+def test_divergence_is_a_floating_point_error(tiny):
+    diverging = quick(lr=1e38, normalize=False, filter="none")
+    with pytest.raises(FloatingPointError, match="training diverged at epoch 1.*lower the "
+                                                 "learning rate"):
+        diverging.fit(tiny, progress=False)
+    # A fit that fails leaves the model as it was (here: not fitted).
+    with pytest.raises(ValueError, match="not fitted"):
+        diverging.recommend(0)
 
 
 def test_presets():
