@@ -26,6 +26,7 @@
 #include "cli/checkpointing.hpp"
 #include "cli/json_line.hpp"
 #include "cli/learning_warnings.hpp"
+#include "cli/load_data.hpp"
 #include "cli/outputs.hpp"
 #include "cli/phase.hpp"
 #include "cli/resource_check.hpp"
@@ -79,79 +80,6 @@ double PeakResidentMegabytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
-}
-
-/// --input: reads the raw log, filters and splits it (data/prepare.hpp).
-ds::PreparedData PrepareInput(const Settings& s) {
-  const ds::cli::Phase phase("preparing --input " + s.input);
-  ds::RawLogOptions read;
-  read.columns = ds::ParseColumnSpec(s.columns);
-  ds::PrepareOptions prep;
-  prep.min_rating = s.min_rating;
-  prep.duplicates = s.duplicates == "keep"    ? ds::DuplicatePolicy::kKeep
-                    : s.duplicates == "first" ? ds::DuplicatePolicy::kFirst
-                    : s.duplicates == "last"  ? ds::DuplicatePolicy::kLast
-                                              : ds::DuplicatePolicy::kMerge;
-  prep.kcore_users = s.kcore_users;
-  prep.kcore_items = s.kcore_items;
-  prep.split = ds::ParseLogSplitSpec(s.split);
-  prep.valid_fraction = s.valid_fraction;
-  prep.seed = s.seed;
-  return ds::PrepareDataset(ds::ReadRawLog(s.input, read), prep);
-}
-
-ds::Dataset LoadData(const Settings& s) {
-  const ds::cli::Phase phase("loading the data");
-  ds::DatasetOptions options;
-  options.allow_empty_test = false;
-  if (s.ids == "remap") options.parse.ids = ds::IdPolicy::kRemap;
-  options.sparse_ids_advice = "add --ids remap to map the raw ids to dense ones";
-  if (!s.data.empty()) {
-    // A folder written by --write-split holds raw ids: it loads remapped, as it was written.
-    const bool split_directory = ds::IsSplitDirectory(s.data);
-    if (split_directory) options.parse.ids = ds::IdPolicy::kRemap;
-    auto files = ds::FindDatasetFiles(s.data);
-    if (!s.valid.empty()) files.valid = s.valid;
-    ds::Dataset d = ds::LoadDataset(files, options);
-    d.report.source = s.data;
-    if (split_directory && s.ids != "remap")
-      d.report.notes.push_back("ids remapped: the folder holds a split written by --write-split");
-    return d;
-  }
-  if (!s.train.empty()) {
-    ds::DatasetFiles files{s.train, s.test, std::nullopt};
-    if (!s.valid.empty()) files.valid = s.valid;
-    return ds::LoadDataset(files, options);
-  }
-  ds::SyntheticOptions synthetic;
-  synthetic.seed = 1;
-  return ds::MakeSyntheticDataset(synthetic);
-}
-
-/// --valid-fraction with --data / --train: carves the validation set from train.
-void CarveValidationSet(ds::Dataset& data, const Settings& s) {
-  if (s.valid_fraction <= 0 || !s.input.empty()) return;  // --input carves it while splitting
-  if (data.valid)
-    throw ds::cli::UsageError(
-        "--valid-fraction carves a validation set from train, but the data already have one "
-        "(valid.csv in the --data folder): drop --valid-fraction or the file");
-  ds::CarveValidation(data, s.valid_fraction, s.seed);
-  if (!data.valid || data.valid->Nnz() == 0)
-    throw ds::cli::UsageError("bad value for --valid-fraction: '" +
-                              (std::ostringstream() << s.valid_fraction).str() +
-                              "' holds out no train interaction (too few per user)");
-}
-
-/// Keeps a random fraction of the train interactions (--subsample), for scaling runs.
-void SubsampleTrain(ds::Dataset& data, const Settings& s) {
-  if (s.subsample >= 1) return;
-  data.train = ds::Subsample(data.train, s.subsample, s.seed);
-  if (data.train.Nnz() == 0)
-    throw ds::cli::UsageError("bad value for --subsample: '" +
-                              (std::ostringstream() << s.subsample).str() +
-                              "' keeps none of the train interactions");
-  data.report.notes.push_back("train subsampled to " + std::to_string(data.train.Nnz()) +
-                              " interactions (--subsample " + std::to_string(s.subsample) + ")");
 }
 
 std::string SettingsJson(const Settings& s) {
@@ -438,7 +366,7 @@ int Run(const std::vector<std::string>& args) {
   std::string preparation;  // what --input did, printed before the load report
   ds::Dataset data;
   if (!s.input.empty()) {
-    ds::PreparedData prepared = PrepareInput(s);
+    ds::PreparedData prepared = ds::cli::PrepareInput(s);
     if (!s.write_split.empty()) {
       const ds::cli::Phase writing("writing --write-split " + s.write_split);
       ds::WriteSplitDirectory(s.write_split, prepared);
@@ -451,14 +379,14 @@ int Run(const std::vector<std::string>& args) {
     preparation = prepared.Steps();
     data = std::move(prepared.dataset);
   } else {
-    data = LoadData(s);
-    CarveValidationSet(data, s);
+    data = ds::cli::LoadData(s);
+    ds::cli::CarveValidationSet(data, s);
   }
   if (!s.early_stop.empty() && !data.valid)
     throw ds::cli::UsageError(
         "--early-stop needs a validation set (it never watches test): pass --valid FILE, put "
         "valid.csv in the --data folder, or add --valid-fraction F");
-  SubsampleTrain(data, s);
+  ds::cli::SubsampleTrain(data, s);
   const std::string clamped = ds::cli::ClampBatch(s, data);
   if (!clamped.empty()) std::cerr << "directspec-train: note: " << clamped << "\n";
 #if defined(_OPENMP)
