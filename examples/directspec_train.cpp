@@ -516,7 +516,6 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
       s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
-
 /// The program with its error handling; returns the exit code. `session`: the MPI job under
 /// --distributed, else null.
 int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session) {

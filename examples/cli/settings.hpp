@@ -414,8 +414,9 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
 
 /// Flags that take no value.
 inline bool IsSwitch(const std::string& flag) {
-  return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" || flag == "--distributed" ||
-         flag == "--no-save-seen" || flag == "--help" || flag == "--list-presets";
+  return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" ||
+         flag == "--distributed" || flag == "--no-save-seen" || flag == "--help" ||
+         flag == "--list-presets";
 }
 
 /// Refuses an --early-stop metric the evaluator will not report, before any training is spent.

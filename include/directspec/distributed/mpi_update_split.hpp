@@ -28,13 +28,13 @@ namespace directspec::distributed {
 
 /// What the shared updates cost on this rank.
 struct ExchangeStatistics {
-  long long updates = 0;           // shared updates (M >= 2)
-  double bytes_received = 0;       // gradient rows and losses other ranks computed
-  double bytes_sent = 0;           // this rank's own rows and losses, as a contribution
-  double share_seconds = 0;        // computing this rank's batches (filter chain and loss)
-  double exchange_seconds = 0;     // in MPI_Allgatherv, waiting for the slowest rank included
-  double replicated_seconds = 0;   // from an exchange to the next share: sampling, encoding,
-                                   // encoder backward, optimizer update, callbacks (every rank)
+  long long updates = 0;          // shared updates (M >= 2)
+  double bytes_received = 0;      // gradient rows and losses other ranks computed
+  double bytes_sent = 0;          // this rank's own rows and losses, as a contribution
+  double share_seconds = 0;       // computing this rank's batches (filter chain and loss)
+  double exchange_seconds = 0;    // in MPI_Allgatherv, waiting for the slowest rank included
+  double replicated_seconds = 0;  // from an exchange to the next share: sampling, encoding,
+                                  // encoder backward, optimizer update, callbacks (every rank)
 
   double BytesReceivedPerUpdate() const {
     return updates > 0 ? bytes_received / static_cast<double>(updates) : 0.0;
@@ -96,8 +96,10 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     displacements_.resize(static_cast<std::size_t>(size_));
     for (int p = 0; p < size_; ++p) {
       const auto [first, last] = BatchShare(count, p, size_);
-      const std::size_t begin = offsets[static_cast<std::size_t>(first)] * static_cast<std::size_t>(cols);
-      const std::size_t end = offsets[static_cast<std::size_t>(last)] * static_cast<std::size_t>(cols);
+      const std::size_t begin =
+          offsets[static_cast<std::size_t>(first)] * static_cast<std::size_t>(cols);
+      const std::size_t end =
+          offsets[static_cast<std::size_t>(last)] * static_cast<std::size_t>(cols);
       if (end > static_cast<std::size_t>(INT_MAX))
         throw std::length_error(std::string("MpiUpdateSplit: the update's ") + side +
                                 " gradients hold " + std::to_string(end) +

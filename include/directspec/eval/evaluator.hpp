@@ -492,7 +492,8 @@ class Evaluator {
     if (split_.parts > 1) {
       std::vector<Index> row_bounds(static_cast<std::size_t>(split_.parts) + 1);
       for (int p = 0; p <= split_.parts; ++p)
-        row_bounds[static_cast<std::size_t>(p)] = std::min(count, batches * p / split_.parts * batch);
+        row_bounds[static_cast<std::size_t>(p)] =
+            std::min(count, batches * p / split_.parts * batch);
       split_.gather(out, row_bounds);
     }
     return out;
