@@ -531,8 +531,10 @@ int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session
     if (rank == 0) {
       std::cerr << "directspec-train: " << e.what() << "\n";
     } else {
-      // Give rank 0, which fails the same way, the time to print before this rank ends the job.
+      // Rank 0 normally fails the same way and ends the job first; give it the time to, and
+      // speak only when it did not (e.g. a file missing on this rank's machine alone).
       std::this_thread::sleep_for(std::chrono::seconds(2));
+      std::cerr << "directspec-train: " << where << e.what() << "\n";
     }
     return 2;
   } catch (const std::bad_alloc&) {
