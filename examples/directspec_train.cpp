@@ -358,6 +358,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     JsonLine j;
     j.Add("final", true).Add("epoch", static_cast<long long>(state.epoch));
     j.Add("loss", state.epoch_loss).Add("train_seconds", state.train_seconds);
+    j.Add("steps_per_epoch", static_cast<long long>(state.steps_per_epoch));
     j.Add("erank", final_point.erank);
     for (const auto& [name, value] : final_point.result.metrics) j.Add(name, value);
     j.AddRaw("settings", SettingsJson(s));
