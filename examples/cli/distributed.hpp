@@ -101,6 +101,9 @@ class DistributedTraining {
     j.Add("exchange_bytes_per_update", st.BytesReceivedPerUpdate());
     j.Add("share_seconds", st.share_seconds).Add("exchange_seconds", st.exchange_seconds);
     j.Add("replicated_seconds", st.replicated_seconds);
+    j.Add("share_cpu_seconds", st.share_cpu_seconds);
+    j.Add("exchange_cpu_seconds", st.exchange_cpu_seconds);
+    j.Add("replicated_cpu_seconds", st.replicated_cpu_seconds);
   }
 
  private:

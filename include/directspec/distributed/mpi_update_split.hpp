@@ -6,12 +6,14 @@
 // same encoder backward, so the result is bitwise the single-process one.
 //
 // It also times the three phases of a shared update on this rank (own share, exchange including
-// the wait for the slowest rank, the rest until the next share) and counts the bytes.
+// the wait for the slowest rank, the rest until the next share), in wall time and in the
+// process's CPU time (which a busy shared machine inflates far less), and counts the bytes.
 #pragma once
 
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <ctime>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -35,6 +37,11 @@ struct ExchangeStatistics {
   double exchange_seconds = 0;    // in MPI_Allgatherv, waiting for the slowest rank included
   double replicated_seconds = 0;  // from an exchange to the next share: sampling, encoding,
                                   // encoder backward, optimizer update, callbacks (every rank)
+  // The same three phases in this process's CPU time (all its threads): what they cost when the
+  // process is not waiting for a core.
+  double share_cpu_seconds = 0;
+  double exchange_cpu_seconds = 0;
+  double replicated_cpu_seconds = 0;
 
   double BytesReceivedPerUpdate() const {
     return updates > 0 ? bytes_received / static_cast<double>(updates) : 0.0;
@@ -51,8 +58,13 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
 
   std::pair<Index, Index> Share(Index count) override {
     const auto now = Clock::now();
-    if (exchanged_) stats_.replicated_seconds += Seconds(last_exchange_end_, now);
+    const double cpu = CpuSeconds();
+    if (exchanged_) {
+      stats_.replicated_seconds += Seconds(last_exchange_end_, now);
+      stats_.replicated_cpu_seconds += cpu - last_exchange_end_cpu_;
+    }
     share_start_ = now;
+    share_start_cpu_ = cpu;
     return BatchShare(count, rank_, size_);
   }
 
@@ -60,7 +72,9 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
                 std::span<const std::size_t> item_offsets, RowMatrix<Scalar>& user_grads,
                 RowMatrix<Scalar>& item_grads, std::span<double> losses) override {
     const auto start = Clock::now();
+    const double start_cpu = CpuSeconds();
     stats_.share_seconds += Seconds(share_start_, start);
+    stats_.share_cpu_seconds += start_cpu - share_start_cpu_;
     Gather(count, user_offsets, user_grads.cols(), user_grads.data(), "user");
     Gather(count, item_offsets, item_grads.cols(), item_grads.data(), "item");
     counts_.resize(static_cast<std::size_t>(size_));
@@ -75,7 +89,9 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
                    displacements_.data(), MPI_DOUBLE, comm_);
     ++stats_.updates;
     last_exchange_end_ = Clock::now();
+    last_exchange_end_cpu_ = CpuSeconds();
     stats_.exchange_seconds += Seconds(start, last_exchange_end_);
+    stats_.exchange_cpu_seconds += last_exchange_end_cpu_ - start_cpu;
     exchanged_ = true;
   }
 
@@ -87,6 +103,11 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   using Clock = std::chrono::steady_clock;
   static double Seconds(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
+  }
+  static double CpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
   }
 
   // Every rank's block of rows of one side, in place: block p is the rows of p's batches.
@@ -128,6 +149,7 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   std::vector<int> counts_, displacements_;
   ExchangeStatistics stats_;
   Clock::time_point share_start_{}, last_exchange_end_{};
+  double share_start_cpu_ = 0, last_exchange_end_cpu_ = 0;
   bool exchanged_ = false;
 };
 
