@@ -3,7 +3,8 @@
 # R = 1 and R = 2 ranks of one thread each, the same M, on MF + DirectSpec+ (gowalla) and
 # LightGCN + DirectSpec+ (citeulike). Per run it prints pairs/s, steps/s, the epoch time, the bytes
 # each rank receives per update and where rank 0's time went (its own batches, the exchange with
-# its waits, the replicated work), read from the run's final JSON line. Run on a quiet machine.
+# its waits, the replicated work; wall seconds, then the process's CPU seconds), read from the
+# run's final JSON line. Run on a quiet machine.
 #
 #   bench/distributed_scaling.sh [BUILD_DIR] [EPOCHS] [M]      (defaults: build 2 8)
 #
@@ -23,8 +24,8 @@ steps_flag=()
 [ -n "${STEPS:-}" ] && steps_flag=(--steps-per-epoch "$STEPS")
 
 echo "uptime: $(uptime)"
-printf '%-9s %-9s %5s %3s %10s %8s %9s %12s %9s %9s %9s\n' model data ranks M pairs/s steps/s \
-  epoch_s recv/update share_s exch_s repl_s
+printf '%-9s %-9s %5s %3s %10s %8s %9s %12s %9s %9s %9s %9s %9s %9s\n' model data ranks M pairs/s \
+  steps/s epoch_s recv/update share_s exch_s repl_s share_cpu exch_cpu repl_cpu
 for model in ${MODELS:-mf lightgcn}; do
   if [ "$model" = mf ]; then preset=gowalla-mf; data=gowalla; else preset=citeulike-lightgcn; data=citeulike; fi
   for r in ${RANKS:-1 2}; do
@@ -43,7 +44,8 @@ t = final["train_seconds"]
 print(f"{model:9s} {data:9s} {r:>5s} {m:>3s} {batches * s['batch'] / t:10.0f} {batches / t:8.1f} "
       f"{t / int(epochs):9.2f} {final['exchange_bytes_per_update'] / 1024:9.0f} KiB "
       f"{final['share_seconds']:9.2f} {final['exchange_seconds']:9.2f} "
-      f"{final['replicated_seconds']:9.2f}")
+      f"{final['replicated_seconds']:9.2f} {final['share_cpu_seconds']:9.2f} "
+      f"{final['exchange_cpu_seconds']:9.2f} {final['replicated_cpu_seconds']:9.2f}")
 EOF
   done
 done
