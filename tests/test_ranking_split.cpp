@@ -25,25 +25,25 @@ TEST_CASE("a split ranking ranks its block and, gathered, equals the whole ranki
     std::vector<Index> covered(reference.users.size(), 0);
     for (int part = 0; part < parts; ++part) {
       Evaluator split(train, test, o);
-      split.SetRankingSplit(
-          {part, parts, [&](RankedLists& lists, std::span<const Index> bounds) {
-             REQUIRE(bounds.size() == static_cast<std::size_t>(parts) + 1);
-             REQUIRE(bounds.front() == 0);
-             REQUIRE(bounds.back() == static_cast<Index>(reference.users.size()));
-             for (Index r = 0; r < static_cast<Index>(lists.users.size()); ++r) {
-               const bool own = r >= bounds[part] && r < bounds[part + 1];
-               const std::size_t row = static_cast<std::size_t>(r);
-               if (own) {
-                 ++covered[row];
-                 CHECK(lists.lengths[row] == reference.lengths[row]);
-               } else {
-                 CHECK(lists.lengths[row] == 0);  // not ranked here
-                 lists.lengths[row] = reference.lengths[row];
-                 for (Index k = 0; k < depth; ++k)
-                   lists.items[row * depth + k] = reference.items[row * depth + k];
-               }
-             }
-           }});
+      split.SetRankingSplit({part, parts, [&](RankedLists& lists, std::span<const Index> bounds) {
+                               REQUIRE(bounds.size() == static_cast<std::size_t>(parts) + 1);
+                               REQUIRE(bounds.front() == 0);
+                               REQUIRE(bounds.back() == static_cast<Index>(reference.users.size()));
+                               for (Index r = 0; r < static_cast<Index>(lists.users.size()); ++r) {
+                                 const bool own = r >= bounds[part] && r < bounds[part + 1];
+                                 const std::size_t row = static_cast<std::size_t>(r);
+                                 if (own) {
+                                   ++covered[row];
+                                   CHECK(lists.lengths[row] == reference.lengths[row]);
+                                 } else {
+                                   CHECK(lists.lengths[row] == 0);  // not ranked here
+                                   lists.lengths[row] = reference.lengths[row];
+                                   for (Index k = 0; k < depth; ++k)
+                                     lists.items[row * depth + k] =
+                                         reference.items[row * depth + k];
+                                 }
+                               }
+                             }});
       const RankedLists gathered = split.Rank(U, I);
       CHECK(gathered.items == reference.items);
       CHECK(split.Evaluate(U, I).metrics == whole.Evaluate(U, I).metrics);
