@@ -5,6 +5,8 @@
 #   directspec::avx2    -mavx2 -mfma: the level the kernels are tuned for, runs on x86-64 since 2013
 #   directspec::zlib    gzip input for raw logs (defines DIRECTSPEC_WITH_ZLIB, links zlib; absent
 #                       when zlib is not found: install zlib1g-dev on Debian)
+#   directspec::mpi     the distributed layer, directspec/distributed/ (defines DIRECTSPEC_WITH_MPI,
+#                       links MPI's C++ target; absent when MPI is not found: libopenmpi-dev)
 # Without them the headers compile for the compiler's default target (SSE2 on x86-64), about 4x
 # slower (docs/performance.md#build-flags); directspec::PrintBuildInfo() says which one a binary has.
 if(NOT TARGET directspec::openmp)
@@ -32,5 +34,15 @@ if(NOT TARGET directspec::zlib)
     add_library(directspec::zlib INTERFACE IMPORTED GLOBAL)
     target_compile_definitions(directspec::zlib INTERFACE DIRECTSPEC_WITH_ZLIB=1)
     target_link_libraries(directspec::zlib INTERFACE ZLIB::ZLIB)
+  endif()
+endif()
+if(NOT TARGET directspec::mpi)
+  if(NOT MPI_CXX_FOUND)
+    find_package(MPI COMPONENTS CXX QUIET)
+  endif()
+  if(MPI_CXX_FOUND)
+    add_library(directspec::mpi INTERFACE IMPORTED GLOBAL)
+    target_compile_definitions(directspec::mpi INTERFACE DIRECTSPEC_WITH_MPI=1)
+    target_link_libraries(directspec::mpi INTERFACE MPI::MPI_CXX)
   endif()
 endif()

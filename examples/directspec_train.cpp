@@ -3,6 +3,7 @@
 // run time), trains with a progress bar, evaluates every N epochs, and writes the JSON log,
 // model, .npy tables, spectrum SVG and recommendations on request. `--help` lists every flag.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if defined(_OPENMP)
@@ -24,6 +26,7 @@
 #endif
 
 #include "cli/checkpointing.hpp"
+#include "cli/distributed.hpp"
 #include "cli/json_line.hpp"
 #include "cli/learning_warnings.hpp"
 #include "cli/load_data.hpp"
@@ -71,6 +74,8 @@ output     --json FILE (one JSON object per line)  --save-model FILE  --export-n
            --no-save-seen (--save-model without the train items; serving then needs them given)
 checkpoint --checkpoint FILE --checkpoint-every N (epochs; default 1; always after the last)
            --resume FILE (continue that run: same flags, --epochs may be larger)
+distribute --distributed (under mpirun -np R: the ranks share each update's --micro-batches
+           batches and the evaluation; same result as one process; rank 0 prints and writes)
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
 presets    --preset NAME, --preset-file FILE (key = value lines, e.g. from directspec-tune --out;
            applied after --preset; explicit flags override both), --list-presets
@@ -222,7 +227,10 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   eval_options.mode = ModeOf(s.metrics);
   // Test ranks exclude train and, when there is one, validation (data.EvaluationMask()).
   const ds::Interactions test_mask = data.EvaluationMask();
-  const ds::Evaluator evaluator(test_mask, data.test_pairs, eval_options);
+  ds::Evaluator evaluator(test_mask, data.test_pairs, eval_options);
+  ds::cli::DistributedTraining<Scalar> distributed(s);
+  distributed.Attach(trainer);
+  distributed.Share(evaluator);
   Reporter reporter(evaluator, s.eval_every, json.get(), s.quiet);
 
   ds::ProgressBar progress;
@@ -250,6 +258,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     stop_options.mode = ModeOf(s.metrics);
     // Never on test: Run() refuses --early-stop without a validation set.
     stop_evaluator.emplace(data.train, data.valid_pairs, stop_options);
+    distributed.Share(*stop_evaluator);
     ds::EarlyStopping stopper(
         *stop_evaluator,
         {.metric = s.early_stop, .patience = s.patience, .every = std::max(1, s.eval_every)});
@@ -261,19 +270,23 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   } else {
     state = train();
   }
+  distributed.CheckReplicas(trainer);
+  if (!s.quiet && distributed.Active()) std::cout << distributed.Summary() << "\n";
 
   const auto& final_point = reporter.Report(trainer, state, true);
   const auto warnings = ds::cli::LearningWarnings(
       s, reporter.Learning(trainer), final_point.result,
       ds::RandomRankingRecall(test_mask, data.test,
                               *std::max_element(s.topk.begin(), s.topk.end())));
-  for (const auto& w : warnings) std::cerr << "directspec-train: warning: " << w << "\n";
+  if (s.rank == 0)
+    for (const auto& w : warnings) std::cerr << "directspec-train: warning: " << w << "\n";
   ds::RowMatrix<Scalar> U, I;
   trainer.Encoder().InferenceEmbeddings(U, I);
   if (json) {
     JsonLine j;
     j.Add("final", true).Add("epoch", static_cast<long long>(state.epoch));
     j.Add("loss", state.epoch_loss).Add("train_seconds", state.train_seconds);
+    j.Add("steps_per_epoch", static_cast<long long>(state.steps_per_epoch));
     j.Add("erank", final_point.erank);
     for (const auto& [name, value] : final_point.result.metrics) j.Add(name, value);
     j.AddRaw("settings", SettingsJson(s));
@@ -282,6 +295,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.Add("total_seconds",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     j.Add("peak_memory_mb", PeakResidentMegabytes());
+    distributed.AddJson(j);
     std::string list;
     for (const auto& w : warnings) list += (list.empty() ? "" : ",") + JsonLine::Quote(w);
     j.AddRaw("warnings", "[" + list + "]");
@@ -341,13 +355,15 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   return 0;
 }
 
-int Run(const std::vector<std::string>& args) {
+/// Runs the program as rank `rank` of `ranks` (0 of 1 without --distributed).
+int Run(const std::vector<std::string>& args, int rank, int ranks) {
   for (const auto& a : args) {
     if (a == "--help" || a == "-h") {
-      std::cout << kHelp;
+      if (rank == 0) std::cout << kHelp;
       return 0;
     }
     if (a == "--list-presets") {
+      if (rank != 0) return 0;
       for (const auto& [name, preset] : ds::cli::Presets()) {
         std::cout << name << "  " << preset.description << "\n   ";
         for (const auto& [flag, value] : preset.flags)
@@ -359,7 +375,14 @@ int Run(const std::vector<std::string>& args) {
   }
   const auto start = std::chrono::steady_clock::now();
   Settings s = ds::cli::ParseSettings(args);
+  if (s.distributed && !ds::cli::kBuiltWithMpi)
+    throw ds::cli::UsageError(
+        "--distributed needs a directspec-train built with MPI (install libopenmpi-dev and "
+        "reconfigure; docs/distributed.md)");
   ds::cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
+  s.rank = rank;
+  s.ranks = ranks;
+  ds::cli::KeepOutputsOnRoot(s);  // after the check, so every rank refuses a bad path alike
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
@@ -368,6 +391,7 @@ int Run(const std::vector<std::string>& args) {
   if (!s.input.empty()) {
     ds::PreparedData prepared = ds::cli::PrepareInput(s);
     if (!s.write_split.empty()) {
+      if (rank != 0) return 0;  // rank 0 writes the split
       const ds::cli::Phase writing("writing --write-split " + s.write_split);
       ds::WriteSplitDirectory(s.write_split, prepared);
       if (!s.quiet)
@@ -388,7 +412,7 @@ int Run(const std::vector<std::string>& args) {
         "valid.csv in the --data folder, or add --valid-fraction F");
   ds::cli::SubsampleTrain(data, s);
   const std::string clamped = ds::cli::ClampBatch(s, data);
-  if (!clamped.empty()) std::cerr << "directspec-train: note: " << clamped << "\n";
+  if (!clamped.empty() && rank == 0) std::cerr << "directspec-train: note: " << clamped << "\n";
 #if defined(_OPENMP)
   const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
 #else
@@ -398,7 +422,7 @@ int Run(const std::vector<std::string>& args) {
       ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
   const ds::cli::Phase phase("training");
   const ds::BuildInfo build = ds::CompiledBuildInfo();
-  if (const std::string warning = ds::SimdWarning(build); !warning.empty())
+  if (const std::string warning = ds::SimdWarning(build); !warning.empty() && rank == 0)
     std::cerr << "directspec-train: warning: " << warning << "\n";
   if (!s.quiet) {
     std::cout << "build: " << build.Summary() << "\n";
@@ -407,6 +431,13 @@ int Run(const std::vector<std::string>& args) {
               << s.optimizer << " lr " << s.lr << ", " << s.epochs << " epochs of batch " << s.batch
               << (s.preset.empty() ? "" : " (preset " + s.preset + ")") << ", about "
               << ds::FormatBytes(estimate.PeakBytes()) << " of memory\n";
+    if (s.distributed)
+      std::cout << "distributed over " << ranks << (ranks == 1 ? " rank" : " ranks")
+                << ": each shares the " << s.micro_batches << " batches of an update"
+                << (s.micro_batches < ranks ? " (fewer than the ranks: some ranks idle; raise "
+                                              "--micro-batches)"
+                                            : "")
+                << "\n";
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
@@ -414,25 +445,54 @@ int Run(const std::vector<std::string>& args) {
       s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
+/// The program with its error handling; returns the exit code. `session`: the MPI job under
+/// --distributed, else null.
+int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session) {
+  const int rank = session ? session->Rank() : 0;
+  const int ranks = session ? session->Size() : 1;
+  // Errors name the rank in a job of several; a usage error (the same on every rank) is printed
+  // by rank 0 alone.
+  const std::string where =
+      ranks > 1 ? "rank " + std::to_string(rank) + " of " + std::to_string(ranks) + ": " : "";
+  try {
+    return Run(args, rank, ranks);
+  } catch (const ds::cli::UsageError& e) {
+    if (rank == 0) {
+      std::cerr << "directspec-train: " << e.what() << "\n";
+    } else {
+      // Rank 0 normally fails the same way and ends the job first; give it the time to, and
+      // speak only when it did not (e.g. a file missing on this rank's machine alone).
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      std::cerr << "directspec-train: " << where << e.what() << "\n";
+    }
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "directspec-train: " << where << "error: out of memory while "
+              << ds::cli::Phase::Current() << "\n";
+    return 1;
+  } catch (const std::length_error&) {  // a size beyond what a container can hold
+    std::cerr << "directspec-train: " << where << "error: out of memory while "
+              << ds::cli::Phase::Current() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "directspec-train: " << where << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ds::InstallSignalCleanup("directspec-train");  // Ctrl-C / kill leave no temporary files
-  try {
-    return Run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const ds::cli::UsageError& e) {
-    std::cerr << "directspec-train: " << e.what() << "\n";
-    return 2;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
-              << "\n";
-    return 1;
-  } catch (const std::length_error&) {  // a size beyond what a container can hold
-    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
-              << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "directspec-train: error: " << e.what() << "\n";
-    return 1;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+#if defined(DIRECTSPEC_WITH_MPI)
+  if (std::find(args.begin(), args.end(), "--distributed") != args.end()) {
+    // Under mpirun: a failure on any rank ends every rank (MPI_Abort), never a hang.
+    ds::distributed::MpiSession session(&argc, &argv);
+    const int code = Guarded(args, &session);
+    if (code != 0) session.Abort("", code);
+    return 0;
   }
+#endif
+  return Guarded(args, nullptr);
 }

@@ -155,6 +155,10 @@ std::pair<TuneFlags, Settings> ParseArgs(const std::vector<std::string>& args) {
   if (!t.save_model.empty() && !t.refit)
     throw UsageError("--save-model needs --refit (the search itself keeps no model)");
   Settings s = ds::cli::ParseSettings(rest);
+  if (s.distributed)
+    throw UsageError(
+        "--distributed is directspec-train's (under mpirun); directspec-tune runs "
+        "its trials in one process");
   ds::cli::CheckMetricName(s, t.metric);
   return {t, s};
 }

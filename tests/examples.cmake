@@ -125,6 +125,13 @@ directspec_example_test(NAME cli:unknown_flag EXIT 2
   REGEX "unknown flag '--no-such-flag'"
   COMMAND ${_ex_cli} --epochs 1 --no-such-flag 3)
 
+# --distributed needs the MPI build (tests/mpi.cmake covers it there); elsewhere it is refused.
+if(NOT DIRECTSPEC_USE_MPI)
+  directspec_example_test(NAME cli:distributed_without_mpi EXIT 2
+    REGEX "--distributed needs a directspec-train built with MPI"
+    COMMAND ${_ex_cli} --epochs 1 --distributed)
+endif()
+
 directspec_example_test(NAME cli:bad_number EXIT 2
   REGEX "bad value for --lr: 'abc' is not a valid number"
   COMMAND ${_ex_cli} --lr abc)

@@ -78,6 +78,10 @@ struct Settings {
   bool quiet = false;
   std::string preset, preset_file;
   int batch_given = 0;  // the --batch value when it was clamped to the train rows (0: not)
+  // distributed (--distributed under mpirun, docs/distributed.md): rank and ranks are set by the
+  // program from the MPI job, not by flags; rank 0 alone prints and writes files.
+  bool distributed = false;
+  int rank = 0, ranks = 1;
   // resources
   double max_memory = 0;  // bytes; 0: what the machine has available (MemAvailable / cgroup)
 
@@ -399,6 +403,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--resume", [&] { s.resume = value; }},
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
+      {"--distributed", [&] { s.distributed = true; }},
       {"--no-save-seen", [&] { s.save_seen = false; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
   };
@@ -410,7 +415,8 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
 /// Flags that take no value.
 inline bool IsSwitch(const std::string& flag) {
   return flag == "--no-normalize" || flag == "--normalize" || flag == "--quiet" ||
-         flag == "--no-save-seen" || flag == "--help" || flag == "--list-presets";
+         flag == "--distributed" || flag == "--no-save-seen" || flag == "--help" ||
+         flag == "--list-presets";
 }
 
 /// Refuses an --early-stop metric the evaluator will not report, before any training is spent.

@@ -7,3 +7,4 @@
 #include "directspec/train/learning_signals.hpp"
 #include "directspec/train/trainer.hpp"
 #include "directspec/train/training_state.hpp"
+#include "directspec/train/update_split.hpp"

@@ -25,7 +25,7 @@ EPOCH_KEYS = ["epoch", "loss", "train_seconds", "erank", "eval_seconds",
               "recall@10", "recall@20", "ndcg@10", "ndcg@20",
               "paper_recall@10", "paper_recall@20", "paper_ndcg@10", "paper_ndcg@20"]
 FINAL_KEYS = EPOCH_KEYS[:4] + EPOCH_KEYS[5:] + ["final", "settings", "total_seconds",
-                                                "peak_memory_mb", "users", "items"]
+                                                "peak_memory_mb", "users", "items", "steps_per_epoch"]
 
 
 class CheckError(Exception):

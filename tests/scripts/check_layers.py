@@ -21,7 +21,7 @@ LAYERS = {
     "train": 5,
     "io": 6,
     "eval": 7,
-    "serve": 8,
+    "serve": 8, "distributed": 8,
     "resources": 9,
     "testing": 10,
 }

@@ -79,6 +79,17 @@ struct RankedLists {
   }
 };
 
+/// How the ranking is shared among cooperating processes (Evaluator::SetRankingSplit): part
+/// `part` of `parts` ranks a contiguous block of the user batches, then `gather` fills in the
+/// other parts' rows. Part p holds rows [row_bounds[p], row_bounds[p + 1]) of the lists
+/// (row_bounds has parts + 1 entries). The batches are those of the single-process ranking, so
+/// every user's list is computed exactly as there; directspec/distributed/ gathers over MPI.
+struct RankingSplit {
+  int part = 0;
+  int parts = 1;
+  std::function<void(RankedLists& lists, std::span<const Index> row_bounds)> gather;
+};
+
 /// Full-ranking evaluator over fixed train / test interactions.
 ///
 ///   Evaluator eval(train, test);                           // recall, ndcg, ... @10 and @20
@@ -126,6 +137,17 @@ class Evaluator {
     raw_counts_ = std::move(counts);
   }
 
+  /// Shares every later ranking with cooperating processes (see RankingSplit); the metrics are
+  /// then computed by every process from the gathered lists, identical to an unshared run.
+  void SetRankingSplit(RankingSplit split) {
+    if (split.parts < 1 || split.part < 0 || split.part >= split.parts)
+      throw std::invalid_argument("Evaluator::SetRankingSplit: part " + std::to_string(split.part) +
+                                  " of " + std::to_string(split.parts));
+    if (split.parts > 1 && !split.gather)
+      throw std::invalid_argument("Evaluator::SetRankingSplit: " + std::to_string(split.parts) +
+                                  " parts but no gather function");
+    split_ = std::move(split);
+  }
   const EvalOptions& Options() const { return options_; }
   const Interactions& Train() const { return train_; }
   const Interactions& Test() const { return test_; }
@@ -437,6 +459,9 @@ class Evaluator {
     out.lengths.assign(static_cast<std::size_t>(count), 0);
     const Index batch = options_.user_batch;
     const Index batches = (count + batch - 1) / batch;
+    // This process's block of batches (all of them unless the ranking is split).
+    const Index first_batch = batches * split_.part / split_.parts;
+    const Index last_batch = batches * (split_.part + 1) / split_.parts;
     FirstException errors;
 #ifdef _OPENMP
 #pragma omp parallel
@@ -449,7 +474,7 @@ class Evaluator {
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
-      for (Index bi = 0; bi < batches; ++bi) {
+      for (Index bi = first_batch; bi < last_batch; ++bi) {
         errors.Run([&] {
           const Index lo = bi * batch, hi = std::min(count, lo + batch);
           if (sel.size() < static_cast<std::size_t>(hi - lo))
@@ -464,6 +489,13 @@ class Evaluator {
       }
     }
     errors.Rethrow();
+    if (split_.parts > 1) {
+      std::vector<Index> row_bounds(static_cast<std::size_t>(split_.parts) + 1);
+      for (int p = 0; p <= split_.parts; ++p)
+        row_bounds[static_cast<std::size_t>(p)] =
+            std::min(count, batches * p / split_.parts * batch);
+      split_.gather(out, row_bounds);
+    }
     return out;
   }
 
@@ -475,6 +507,7 @@ class Evaluator {
   std::vector<Id> users_;
   Index depth_ = 0;
   Index paper_depth_ = 0;
+  RankingSplit split_;
 };
 
 }  // namespace directspec

@@ -25,6 +25,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -47,6 +48,7 @@
 #include "directspec/filters/row_normalizer.hpp"
 #include "directspec/train/concepts.hpp"
 #include "directspec/train/training_state.hpp"
+#include "directspec/train/update_split.hpp"
 
 namespace directspec {
 
@@ -437,6 +439,13 @@ class Trainer {
   /// The options (named GetOptions because `Options` is the nested type, as in the filters).
   const Options& GetOptions() const { return options_; }
 
+  /// Shares each micro-batch update (micro_batches >= 2) with cooperating processes through
+  /// `split` (train/update_split.hpp; directspec/distributed/ implements it over MPI); null, the
+  /// default, computes every batch here. The split must outlive Train(). Updates of one batch
+  /// (M = 1, or an epoch's remainder of one) are computed whole by every process.
+  void SetUpdateSplit(UpdateSplit<Scalar>* split) { split_ = split; }
+  UpdateSplit<Scalar>* GetUpdateSplit() const { return split_; }
+
   /// The batch of the last step and the gradients it produced (for callbacks such as
   /// DivergenceGuard, which checks only the rows a step touched).
   const Batch& LastBatch() const { return batch_; }
@@ -547,8 +556,15 @@ class Trainer {
     const Index d = group_x_[0].cols();
     group_g_[0].resize(group_x_[0].rows(), d);
     group_g_[1].resize(group_x_[1].rows(), d);
+    // With an UpdateSplit this process computes only its share of the batches; the exchange
+    // below brings the others' rows and losses, which are then summed in batch order as here.
+    Index first = 0, last = count;
+    if (split_ != nullptr) {
+      std::tie(first, last) = split_->Share(count);
+      batch_losses_.assign(static_cast<std::size_t>(count), 0.0);
+    }
     double loss = 0;
-    for (Index m = 0; m < count; ++m) {
+    for (Index m = first; m < last; ++m) {
       const Batch& part = group_[static_cast<std::size_t>(m)];
       const std::size_t user_begin = user_offsets_[static_cast<std::size_t>(m)];
       const std::size_t user_count = user_offsets_[static_cast<std::size_t>(m) + 1] - user_begin;
@@ -563,12 +579,22 @@ class Trainer {
       contexts_[1] = FilterContext{std::span<const Id>(item_rows_).subspan(item_begin, item_count),
                                    train.Transposed()};
       ForBothSides([this](int s) { ForwardSide(s); });
-      loss += static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
+      const double batch_loss =
+          static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
+      if (split_ != nullptr)
+        batch_losses_[static_cast<std::size_t>(m)] = batch_loss;
+      else
+        loss += batch_loss;
       ForBothSides([this](int s) { BackwardSide(s); });
       group_g_[0].middleRows(static_cast<Index>(user_begin), static_cast<Index>(user_count)) =
           *gin_[0];
       group_g_[1].middleRows(static_cast<Index>(item_begin), static_cast<Index>(item_count)) =
           *gin_[1];
+    }
+    if (split_ != nullptr) {
+      split_->Exchange(count, user_offsets_, item_offsets_, group_g_[0], group_g_[1],
+                       batch_losses_);
+      for (const double batch_loss : batch_losses_) loss += batch_loss;
     }
     encoder_.Backward(group_g_[0], group_g_[1], grads_);
     if (options_.layer0_l2 > 0) {
@@ -659,6 +685,9 @@ class Trainer {
   std::vector<Batch> group_;
   std::vector<std::size_t> user_offsets_, item_offsets_;
   std::array<RowMatrix<Scalar>, 2> group_x_, group_g_;
+  // The processes sharing each update (null: none) and the group's per-batch losses under it.
+  UpdateSplit<Scalar>* split_ = nullptr;
+  std::vector<double> batch_losses_;
   // Progress of the run (saved in checkpoints): completed epochs, batches drawn, train seconds
   // at the last epoch boundary; whether the tables are at an epoch boundary; whether the next
   // Train() continues a loaded checkpoint.

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Data-parallel scaling of directspec-train --distributed (docs/distributed.md "Measured"):
+# R = 1 and R = 2 ranks of one thread each, the same M, on MF + DirectSpec+ (gowalla) and
+# LightGCN + DirectSpec+ (citeulike). Per run it prints pairs/s, steps/s, the epoch time, the bytes
+# each rank receives per update and where rank 0's time went (its own batches, the exchange with
+# its waits, the replicated work; wall seconds, then the process's CPU seconds), read from the
+# run's final JSON line. Run on a quiet machine.
+#
+#   bench/distributed_scaling.sh [BUILD_DIR] [EPOCHS] [M]      (defaults: build 2 8)
+#
+# Environment: MODELS="mf lightgcn" (which runs), RANKS="1 2", STEPS (steps per epoch; default:
+# the full epoch), OUT (log folder, default out/distributed-scaling).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+epochs=${2:-2}
+m=${3:-8}
+out=${OUT:-out/distributed-scaling}
+cli="$build/examples/directspec-train"
+mkdir -p "$out"
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI and containers run as root
+steps_flag=()
+[ -n "${STEPS:-}" ] && steps_flag=(--steps-per-epoch "$STEPS")
+
+echo "uptime: $(uptime)"
+printf '%-9s %-9s %5s %3s %10s %8s %9s %12s %9s %9s %9s %9s %9s %9s\n' model data ranks M pairs/s \
+  steps/s epoch_s recv/update share_s exch_s repl_s share_cpu exch_cpu repl_cpu
+for model in ${MODELS:-mf lightgcn}; do
+  if [ "$model" = mf ]; then preset=gowalla-mf; data=gowalla; else preset=citeulike-lightgcn; data=citeulike; fi
+  for r in ${RANKS:-1 2}; do
+    log="$out/$model-r$r-m$m.json"
+    rm -f "$log"
+    mpirun -n "$r" "$cli" --preset "$preset" --data "datasets/$data" --epochs "$epochs" \
+      --micro-batches "$m" --threads 1 --eval-every 0 --quiet --distributed \
+      "${steps_flag[@]}" --json "$log"
+    /usr/bin/python3 - "$log" "$model" "$data" "$r" "$m" "$epochs" <<'EOF'
+import json, sys
+log, model, data, r, m, epochs = sys.argv[1:]
+final = [json.loads(l) for l in open(log) if l.strip()][-1]
+s = final["settings"]
+batches = final["steps_per_epoch"] * int(epochs)
+t = final["train_seconds"]
+print(f"{model:9s} {data:9s} {r:>5s} {m:>3s} {batches * s['batch'] / t:10.0f} {batches / t:8.1f} "
+      f"{t / int(epochs):9.2f} {final['exchange_bytes_per_update'] / 1024:9.0f} KiB "
+      f"{final['share_seconds']:9.2f} {final['exchange_seconds']:9.2f} "
+      f"{final['replicated_seconds']:9.2f} {final['share_cpu_seconds']:9.2f} "
+      f"{final['exchange_cpu_seconds']:9.2f} {final['replicated_cpu_seconds']:9.2f}")
+EOF
+  done
+done
+echo "uptime: $(uptime)"
