@@ -35,9 +35,10 @@
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
+namespace cli = directspec_cli;
+using cli::JsonLine;
+using cli::Settings;
 using ds::Index;
-using ds::cli::JsonLine;
-using ds::cli::Settings;
 using Scalar = float;
 
 namespace {
@@ -83,7 +84,7 @@ double PeakResidentMegabytes() {
 
 /// --input: reads the raw log, filters and splits it (data/prepare.hpp).
 ds::PreparedData PrepareInput(const Settings& s) {
-  const ds::cli::Phase phase("preparing --input " + s.input);
+  const cli::Phase phase("preparing --input " + s.input);
   ds::RawLogOptions read;
   read.columns = ds::ParseColumnSpec(s.columns);
   ds::PrepareOptions prep;
@@ -101,7 +102,7 @@ ds::PreparedData PrepareInput(const Settings& s) {
 }
 
 ds::Dataset LoadData(const Settings& s) {
-  const ds::cli::Phase phase("loading the data");
+  const cli::Phase phase("loading the data");
   ds::DatasetOptions options;
   options.allow_empty_test = false;
   if (s.ids == "remap") options.parse.ids = ds::IdPolicy::kRemap;
@@ -132,14 +133,14 @@ ds::Dataset LoadData(const Settings& s) {
 void CarveValidationSet(ds::Dataset& data, const Settings& s) {
   if (s.valid_fraction <= 0 || !s.input.empty()) return;  // --input carves it while splitting
   if (data.valid)
-    throw ds::cli::UsageError(
+    throw cli::UsageError(
         "--valid-fraction carves a validation set from train, but the data already have one "
         "(valid.csv in the --data folder): drop --valid-fraction or the file");
   ds::CarveValidation(data, s.valid_fraction, s.seed);
   if (!data.valid || data.valid->Nnz() == 0)
-    throw ds::cli::UsageError("bad value for --valid-fraction: '" +
-                              (std::ostringstream() << s.valid_fraction).str() +
-                              "' holds out no train interaction (too few per user)");
+    throw cli::UsageError("bad value for --valid-fraction: '" +
+                          (std::ostringstream() << s.valid_fraction).str() +
+                          "' holds out no train interaction (too few per user)");
 }
 
 /// Keeps a random fraction of the train interactions (--subsample), for scaling runs.
@@ -147,9 +148,9 @@ void SubsampleTrain(ds::Dataset& data, const Settings& s) {
   if (s.subsample >= 1) return;
   data.train = ds::Subsample(data.train, s.subsample, s.seed);
   if (data.train.Nnz() == 0)
-    throw ds::cli::UsageError("bad value for --subsample: '" +
-                              (std::ostringstream() << s.subsample).str() +
-                              "' keeps none of the train interactions");
+    throw cli::UsageError("bad value for --subsample: '" +
+                          (std::ostringstream() << s.subsample).str() +
+                          "' keeps none of the train interactions");
   data.report.notes.push_back("train subsampled to " + std::to_string(data.train.Nnz()) +
                               " interactions (--subsample " + std::to_string(s.subsample) + ")");
 }
@@ -190,7 +191,7 @@ std::string SettingsJson(const Settings& s) {
 /// one line per evaluation and appends one JSON object per evaluation to the log.
 class Reporter {
  public:
-  Reporter(const ds::Evaluator& evaluator, Index every, ds::cli::RunLog* json, bool quiet)
+  Reporter(const ds::Evaluator& evaluator, Index every, cli::RunLog* json, bool quiet)
       : evaluator_(evaluator), every_(every), json_(json), quiet_(quiet) {}
 
   struct Point {
@@ -223,8 +224,8 @@ class Reporter {
   /// Evaluates the current tables as epoch `s.epoch` (also used after training ends).
   template <class T>
   const Point& Report(T& trainer, const ds::TrainingState& s, bool final_line = false) {
-    const ds::cli::Phase phase(final_line ? "evaluating the final tables"
-                                          : "evaluating epoch " + std::to_string(s.epoch));
+    const cli::Phase phase(final_line ? "evaluating the final tables"
+                                      : "evaluating epoch " + std::to_string(s.epoch));
     ds::RowMatrix<Scalar> U, I;
     trainer.Encoder().InferenceEmbeddings(U, I);
     Point p{s.epoch, ds::EffectiveRank(ds::StackedSingularValues(U, I)), evaluator_.Evaluate(U, I)};
@@ -257,7 +258,7 @@ class Reporter {
  private:
   const ds::Evaluator& evaluator_;
   Index every_;
-  ds::cli::RunLog* json_;
+  cli::RunLog* json_;
   bool quiet_;
   std::vector<Point> history_;
   ds::LearningSignals signals_;
@@ -287,8 +288,8 @@ std::map<std::string, std::string> Hyperparameters(const Settings& s) {
 template <class T>
 int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
                    std::chrono::steady_clock::time_point start) {
-  std::unique_ptr<ds::cli::RunLog> json;  // swapped in last, after every other output
-  if (!s.json.empty()) json = std::make_unique<ds::cli::RunLog>(s.json);
+  std::unique_ptr<cli::RunLog> json;  // swapped in last, after every other output
+  if (!s.json.empty()) json = std::make_unique<cli::RunLog>(s.json);
   ds::EvalOptions eval_options;
   eval_options.ks = Cutoffs(s);
   eval_options.mode = ModeOf(s.metrics);
@@ -300,14 +301,14 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   ds::ProgressBar progress;
   ds::DivergenceGuard guard;
   ds::TrainingState state;
-  const ds::CheckpointFingerprint fingerprint = ds::cli::RunFingerprint(trainer, s, data);
+  const ds::CheckpointFingerprint fingerprint = cli::RunFingerprint(trainer, s, data);
   // Trains with the CLI's callbacks; `parts` are the stateful callbacks a checkpoint keeps
   // (besides the reporter's learning signals), which run before the reporter and the writer.
   auto train = [&](auto&... parts) {
-    ds::cli::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, s.quiet,
-                                     reporter.Signals(), parts...);
+    cli::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, s.quiet,
+                                 reporter.Signals(), parts...);
     if (!s.resume.empty()) {
-      const ds::cli::Phase phase("resuming from --resume " + s.resume);
+      const cli::Phase phase("resuming from --resume " + s.resume);
       ds::LoadCheckpoint(s.resume, trainer, data.train, fingerprint, reporter.Signals(), parts...);
       if (!s.quiet)
         std::cout << "resumed from " << s.resume << " after epoch " << trainer.EpochsDone() << "\n";
@@ -335,7 +336,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   }
 
   const auto& final_point = reporter.Report(trainer, state, true);
-  const auto warnings = ds::cli::LearningWarnings(
+  const auto warnings = cli::LearningWarnings(
       s, reporter.Learning(trainer), final_point.result,
       ds::RandomRankingRecall(test_mask, data.test,
                               *std::max_element(s.topk.begin(), s.topk.end())));
@@ -370,7 +371,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   const auto train_rows = data.train.View();
   meta.seen = ds::SeenSets::FromCsr(train_rows.offsets, train_rows.columns);
   if (!s.save_model.empty()) {
-    const ds::cli::Phase phase("saving --save-model " + s.save_model);
+    const cli::Phase phase("saving --save-model " + s.save_model);
     ds::ModelMetadata saved = meta;
     if (!s.save_seen) saved.seen.reset();
     ds::SaveModel(s.save_model, U, I, saved);
@@ -383,12 +384,12 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
                 << "\n";
   }
   if (!s.export_npy.empty()) {
-    const ds::cli::Phase phase("writing --export-npy " + s.export_npy);
+    const cli::Phase phase("writing --export-npy " + s.export_npy);
     ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy, swapped in as one directory
     if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
   }
   if (!s.spectrum_svg.empty()) {
-    const ds::cli::Phase phase("plotting --spectrum-svg " + s.spectrum_svg);
+    const cli::Phase phase("plotting --spectrum-svg " + s.spectrum_svg);
     const std::vector<ds::NamedSpectrum> spectra{
         {s.model + " + " + s.filter, ds::StackedSingularValues(U, I)}};
     ds::PlotOptions plot;
@@ -399,8 +400,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet) std::cout << "wrote " << s.spectrum_svg << "\n";
   }
   if (!s.recommend_out.empty()) {
-    const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
-                               " recommendations for --recommend-out " + s.recommend_out);
+    const cli::Phase phase("computing the top-" + std::to_string(s.k) +
+                           " recommendations for --recommend-out " + s.recommend_out);
     // Served as a saved model would be (serve/recommender.hpp): raw ids in the file.
     const ds::Recommender<Scalar> served(ds::Model<Scalar>{U, I, meta});
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
@@ -420,7 +421,7 @@ int Run(const std::vector<std::string>& args) {
       return 0;
     }
     if (a == "--list-presets") {
-      for (const auto& [name, preset] : ds::cli::Presets()) {
+      for (const auto& [name, preset] : cli::Presets()) {
         std::cout << name << "  " << preset.description << "\n   ";
         for (const auto& [flag, value] : preset.flags)
           std::cout << " " << flag << (value.empty() ? "" : " " + value);
@@ -430,8 +431,8 @@ int Run(const std::vector<std::string>& args) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  Settings s = ds::cli::ParseSettings(args);
-  ds::cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
+  Settings s = cli::ParseSettings(args);
+  cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
@@ -440,7 +441,7 @@ int Run(const std::vector<std::string>& args) {
   if (!s.input.empty()) {
     ds::PreparedData prepared = PrepareInput(s);
     if (!s.write_split.empty()) {
-      const ds::cli::Phase writing("writing --write-split " + s.write_split);
+      const cli::Phase writing("writing --write-split " + s.write_split);
       ds::WriteSplitDirectory(s.write_split, prepared);
       if (!s.quiet)
         std::cout << prepared.Report() << "\nwrote " << s.write_split << "/train.csv, "
@@ -455,11 +456,11 @@ int Run(const std::vector<std::string>& args) {
     CarveValidationSet(data, s);
   }
   if (!s.early_stop.empty() && !data.valid)
-    throw ds::cli::UsageError(
+    throw cli::UsageError(
         "--early-stop needs a validation set (it never watches test): pass --valid FILE, put "
         "valid.csv in the --data folder, or add --valid-fraction F");
   SubsampleTrain(data, s);
-  const std::string clamped = ds::cli::ClampBatch(s, data);
+  const std::string clamped = cli::ClampBatch(s, data);
   if (!clamped.empty()) std::cerr << "directspec-train: note: " << clamped << "\n";
 #if defined(_OPENMP)
   const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
@@ -467,8 +468,8 @@ int Run(const std::vector<std::string>& args) {
   const int threads = 1;
 #endif
   const auto estimate =
-      ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
-  const ds::cli::Phase phase("training");
+      cli::CheckMemory(s, cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
+  const cli::Phase phase("training");
   const ds::BuildInfo build = ds::CompiledBuildInfo();
   if (const std::string warning = ds::SimdWarning(build); !warning.empty())
     std::cerr << "directspec-train: warning: " << warning << "\n";
@@ -482,8 +483,8 @@ int Run(const std::vector<std::string>& args) {
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
-  return ds::cli::VisitTrainer(
-      s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
+  return cli::VisitTrainer(s,
+                           [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
 }  // namespace
@@ -492,16 +493,14 @@ int main(int argc, char** argv) {
   ds::InstallSignalCleanup("directspec-train");  // Ctrl-C / kill leave no temporary files
   try {
     return Run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const ds::cli::UsageError& e) {
+  } catch (const cli::UsageError& e) {
     std::cerr << "directspec-train: " << e.what() << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
-    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
-              << "\n";
+    std::cerr << "directspec-train: error: out of memory while " << cli::Phase::Current() << "\n";
     return 1;
   } catch (const std::length_error&) {  // a size beyond what a container can hold
-    std::cerr << "directspec-train: error: out of memory while " << ds::cli::Phase::Current()
-              << "\n";
+    std::cerr << "directspec-train: error: out of memory while " << cli::Phase::Current() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "directspec-train: error: " << e.what() << "\n";

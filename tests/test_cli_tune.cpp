@@ -23,7 +23,7 @@
 #include "support/child_process.hpp"
 
 using namespace directspec;
-using namespace directspec::cli;
+using namespace directspec_cli;
 using namespace directspec::test;
 namespace fs = std::filesystem;
 

@@ -15,7 +15,10 @@
 #include "phase.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// The settings a run's trajectory depends on besides the trainer's own options and the model
 /// (which the library's fingerprint covers). Not included: --epochs (a resumed run may go
@@ -82,4 +85,4 @@ class CheckpointWriter {
   int written_ = 0;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

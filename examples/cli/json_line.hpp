@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-namespace directspec::cli {
+namespace directspec_cli {
 
 class JsonLine {
  public:
@@ -76,4 +76,4 @@ class JsonLine {
   bool first_ = true;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

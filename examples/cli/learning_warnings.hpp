@@ -17,7 +17,10 @@
 #include "directspec/train/learning_signals.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 namespace learning_detail {
 
@@ -106,4 +109,4 @@ inline std::vector<std::string> LearningWarnings(const Settings& s, const Learni
   return warnings;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

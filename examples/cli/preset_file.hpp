@@ -21,7 +21,10 @@
 
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// One `key = value` line of a preset file.
 struct PresetEntry {
@@ -176,4 +179,4 @@ inline std::string PresetFileText(const Settings& s, const std::vector<std::stri
   return out;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

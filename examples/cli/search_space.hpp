@@ -28,7 +28,10 @@
 #include "directspec/core/rng.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// One searched (or fixed) flag.
 struct Dimension {
@@ -395,4 +398,4 @@ inline std::string DefaultSpaceText(const Settings& base) {
   return out;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -23,7 +23,10 @@
 #include "directspec/losses/sampled_softmax_loss.hpp"
 #include "directspec/train/configurations.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -511,6 +514,6 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   return s;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli
 
 #include "preset_file.hpp"  // NOLINT: defines ApplyPresetFile, which needs ApplyFlag above

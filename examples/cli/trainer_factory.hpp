@@ -10,7 +10,10 @@
 #include "runtime_policies.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 using CliScalar = float;
 
@@ -89,4 +92,4 @@ decltype(auto) VisitTrainer(const Settings& s, F&& f) {
   return factory_detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

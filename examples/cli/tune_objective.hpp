@@ -17,7 +17,10 @@
 #include "trainer_factory.hpp"
 #include "tuner.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Largest |entry| of the inference tables a healthy run reaches; beyond it the run is cut as
 /// exploding (L2-normalised losses are scale-free, so runaway norms only grow until they
@@ -120,4 +123,4 @@ class TrainingObjective {
   std::string metric_;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -26,7 +26,10 @@
 #include "directspec/core/rng.hpp"
 #include "search_space.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Epochs at which trials face a halving decision: min, min*eta, min*eta^2, ... below max, then
 /// max. `eta` >= 2.
@@ -230,4 +233,4 @@ std::vector<TrialRecord> RunSearch(const SearchSpace& space, const TunerOptions&
   return trials;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli
