@@ -187,8 +187,9 @@ std::string SettingsJson(const Settings& s) {
   return j.Str();
 }
 
-/// Evaluates the trainer's inference embeddings (metrics + effective rank) every N epochs, prints
-/// one line per evaluation and appends one JSON object per evaluation to the log.
+/// The CLI's evaluation report: the library's EvaluationCallback (metrics and the effective rank
+/// of the same tables every N epochs) and LearningSignals; this class only prints one line per
+/// evaluation and appends one JSON object per evaluation to the log.
 class Reporter {
  public:
   Reporter(const ds::Evaluator& evaluator, Index every, cli::RunLog* json, bool quiet)
@@ -356,7 +357,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     j.Add("peak_memory_mb", PeakResidentMegabytes());
     std::string list;
-    for (const auto& w : warnings) list += (list.empty() ? "" : ",") + JsonLine::Quote(w);
+    for (const auto& w : warnings) list += (list.empty() ? "" : ",") + ds::JsonString(w);
     j.AddRaw("warnings", "[" + list + "]");
     json->WriteLine(j.Str());
   }

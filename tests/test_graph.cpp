@@ -260,7 +260,7 @@ TEMPLATE_TEST_CASE("Sparse products are bitwise identical on 1 and 2 threads", "
   for (Id r = 0; r < N; r += 2) rows.push_back(r);
   // A mask admitting every third node.
   std::vector<std::uint64_t> bits((static_cast<std::size_t>(N) + 63) / 64, 0);
-  for (Id c = 0; c < N; c += 3) ColumnMask::Add(bits.data(), c);
+  for (Id c = 0; c < N; c += 3) SetBit(bits.data(), static_cast<std::size_t>(c));
   const ColumnMask mask{bits.data()};
   const int saved = omp_get_max_threads();
   RowMatrix<S> Y[2], Yr[2], Ym[2], Ys[2];

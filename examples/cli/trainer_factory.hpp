@@ -17,7 +17,7 @@ using namespace directspec;
 
 using CliScalar = float;
 
-namespace factory_detail {
+namespace detail {
 
 template <class Encoder, class Loss, class Sampler, class F>
 decltype(auto) WithTrainer(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, F&& f) {
@@ -83,13 +83,13 @@ template <class F>
 decltype(auto) VisitTrainer(const Settings& s, F&& f) {
   using S = CliScalar;
   if (s.model == "lightgcn")
-    return factory_detail::WithLoss(
+    return detail::WithLoss(
         LightGCN<S>({.dim = s.dim,
                      .layers = s.layers,
                      .layer_weights =
                          s.layer_weights == "mean" ? LayerWeights::kMean : LayerWeights::kSum}),
         s, f);
-  return factory_detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
+  return detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
 }
 
 }  // namespace directspec_cli

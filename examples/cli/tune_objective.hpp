@@ -27,7 +27,7 @@ using namespace directspec;
 /// overflow).
 inline constexpr double kExplodingEntry = 1e12;
 
-namespace objective_detail {
+namespace detail {
 
 /// Evaluates at the requested epochs and cuts runaway tables, every epoch.
 class ValidationProbe {
@@ -75,7 +75,7 @@ class ValidationProbe {
   std::string message_;
 };
 
-}  // namespace objective_detail
+}  // namespace detail
 
 /// Trains settings `base` + an assignment on `train`, scored on `valid_pairs` by `metric`.
 class TrainingObjective {
@@ -101,7 +101,7 @@ class TrainingObjective {
     const Settings s = TrialSettings(assignment, max_epochs);
     return VisitTrainer(s, [&](auto& trainer) {
       DivergenceGuard guard(DivergenceGuard::Options{.throw_on_divergence = false});
-      objective_detail::ValidationProbe probe(evaluator_, metric_, eval_epochs, observe, guard);
+      detail::ValidationProbe probe(evaluator_, metric_, eval_epochs, observe, guard);
       trainer.Train(train_, guard, probe);
       TrialOutcome out;
       out.epochs_trained = probe.EpochsTrained();
