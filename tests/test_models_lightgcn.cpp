@@ -160,9 +160,10 @@ TEMPLATE_TEST_CASE("Whole-graph and neighbourhood propagation agree on random ba
   const auto train = RandomInteractions(60, 90, 0.04, 17);
   for (const LayerWeights weights : {LayerWeights::kSum, LayerWeights::kMean}) {
     for (Index layers : {1, 2, 3, 4}) {
-      const LightGCNOptions options{.dim = 8, .layers = layers, .layer_weights = weights};
-      LightGCN<S, WholeGraphPropagation> whole(options);
-      LightGCN<S, NeighbourhoodPropagation> local(options);
+      LightGCN<S, WholeGraphPropagation> whole(
+          {.dim = 8, .layers = layers, .layer_weights = weights});
+      LightGCN<S, NeighbourhoodPropagation> local(
+          {.dim = 8, .layers = layers, .layer_weights = weights});
       whole.Initialize(train, 23);
       local.Initialize(train, 23);
       REQUIRE(whole.Table() == local.Table());
@@ -218,9 +219,8 @@ TEST_CASE("Neighbourhood propagation is exact on every path (scatter, masked, de
   // frontiers both by marking and by testing every node.
   const auto train = RandomInteractions(400, 500, 0.01, 21);
   for (Index layers : {1, 2, 3}) {
-    const LightGCNOptions options{.dim = 4, .layers = layers};
-    LightGCN<double, WholeGraphPropagation> whole(options);
-    LightGCN<double, NeighbourhoodPropagation> local(options);
+    LightGCN<double, WholeGraphPropagation> whole({.dim = 4, .layers = layers});
+    LightGCN<double, NeighbourhoodPropagation> local({.dim = 4, .layers = layers});
     whole.Initialize(train, 5);
     local.Initialize(train, 5);
     for (Index size : {1, 4, 16, 64}) {

@@ -28,12 +28,6 @@ namespace directspec {
 /// neither training on normalised rows nor the ranking.
 enum class LayerWeights { kSum, kMean };
 
-struct LightGCNOptions {
-  Index dim = 64;    // embedding size d
-  Index layers = 3;  // K, propagation depth (0 gives MF on one table)
-  LayerWeights layer_weights = LayerWeights::kSum;
-};
-
 /// LightGCN encoder, templated on the scalar and on the propagation policy.
 ///
 ///   LightGCN<float, NeighbourhoodPropagation> gcn({.dim = 64, .layers = 3});
@@ -48,11 +42,16 @@ template <class S, template <class> class Propagation = NeighbourhoodPropagation
 class LightGCN {
  public:
   using Scalar = S;
-  using Options = LightGCNOptions;
+  struct Options {
+    Index dim = 64;    // embedding size d
+    Index layers = 3;  // K, propagation depth (0 gives MF on one table)
+    LayerWeights layer_weights = LayerWeights::kSum;
+  };
   using PropagationPolicy = Propagation<S>;
   static constexpr const char* kName = "lightgcn";
 
-  explicit LightGCN(Options options = {}) : options_(options) {
+  LightGCN() : LightGCN(Options{}) {}
+  explicit LightGCN(const Options& options) : options_(options) {
     CheckOption(options_.dim > 0, "LightGCN", "dim", options_.dim, "must be > 0");
     CheckOption(options_.layers >= 0, "LightGCN", "layers", options_.layers, "must be >= 0");
     const auto count = static_cast<std::size_t>(options_.layers) + 1;

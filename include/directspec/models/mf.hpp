@@ -20,10 +20,6 @@
 
 namespace directspec {
 
-struct MFOptions {
-  Index dim = 64;  // embedding size d
-};
-
 /// Matrix factorisation: X_U = E_U[users], X_I = E_I[items]; scores at inference are E_U E_I^T.
 ///
 ///   MF<float> mf({.dim = 64});
@@ -38,10 +34,13 @@ template <class S>
 class MF {
  public:
   using Scalar = S;
-  using Options = MFOptions;
+  struct Options {
+    Index dim = 64;  // embedding size d
+  };
   static constexpr const char* kName = "mf";
 
-  explicit MF(Options options = {}) : options_(options) {
+  MF() : MF(Options{}) {}
+  explicit MF(const Options& options) : options_(options) {
     CheckOption(options_.dim > 0, "MF", "dim", options_.dim, "must be > 0");
   }
 
