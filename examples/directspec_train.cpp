@@ -59,7 +59,7 @@ model      --model mf|lightgcn  --layers K  --layer-weights sum|mean  --dim D
 filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --tau0 T0  --tau1 T1
            --shrink S  (o = y * s||y||; 0 = off)   --no-normalize (skip row normalisation)
 loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau)
-           --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
+           --temperature T (ssm)  --output-l2 R (output L2, reference LightGCN)  --weight-decay W (weight decay)
 optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
            --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
            --micro-batches M (one encoder pass and update per M batches, summed gradients)
@@ -177,7 +177,7 @@ std::string SettingsJson(const Settings& s) {
       .Add("tau1", s.tau1);
   j.Add("shrink", s.shrink).Add("normalize", s.normalize).Add("loss", s.loss);
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
-  j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
+  j.Add("output_l2", s.output_l2).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
   j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
   j.Add("micro_batches", s.micro_batches);
   j.Add("epochs", s.epochs).Add("steps_per_epoch", s.steps_per_epoch).Add("subsample", s.subsample);

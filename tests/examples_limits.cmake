@@ -117,7 +117,7 @@ directspec_limit_test(NAME limits:erank_large_dim EXIT 0 TIMEOUT 120
 # message with the flag and the value, never a source path or a library option name.
 foreach(case "--tau=inf" "--tau0=nan" "--tau1=-inf" "--alpha=inf" "--shrink=nan" "--lr=inf"
              "--lr=nan" "--lr=1e300" "--lr-decay=nan" "--gamma=inf" "--temperature=inf"
-             "--reg=inf" "--weight-decay=inf" "--subsample=nan")
+             "--output-l2=inf" "--weight-decay=inf" "--subsample=nan")
   string(REGEX REPLACE "^(--[a-z0-9-]+)=(.*)$" "\\1" flag "${case}")
   string(REGEX REPLACE "^(--[a-z0-9-]+)=(.*)$" "\\2" value "${case}")
   string(REGEX REPLACE "[^a-z0-9]+" "_" name "${flag}_${value}")

@@ -234,14 +234,14 @@ PlusGCN<float> MakeGCN(int threads, Index micro_batches) {
   o.shrink = 0.02;
   o.user_filter = o.item_filter = {.alpha = 0.7f, .tau = 4.0f};
   return PlusGCN<float>(o, LightGCN<float>({.dim = 8, .layers = 3}),
-                        WithOutputL2<LogLoss<float>>({.reg = 0.01f}), UserThenPositive<>(),
+                        WithOutputL2<LogLoss<float>>({.output_l2 = 0.01f}), UserThenPositive<>(),
                         Sgd<float, ExponentialDecay>(40.0, {0.95}));
 }
 
 BprMFAdam MakeBpr(int threads) {
   auto o = BaseOptions<BprMFAdam>(threads, 2);
   o.normalize_rows = false;
-  o.layer0_l2 = 1e-3;
+  o.weight_decay = 1e-3;
   return BprMFAdam(o, MF<float>({.dim = 8}), BprLoss<float>(),
                    UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = 1})),
                    Adam<float, ExponentialDecay>({.learning_rate = 0.01}, {0.9}));
@@ -280,7 +280,7 @@ TEST_CASE("Resuming a checkpoint is bit-identical to an uninterrupted run",
     SECTION("LightGCN with 2 micro-batches, threads " + std::to_string(threads)) {
       CheckResumeIsBitIdentical<PlusGCN<float>>([&] { return MakeGCN(threads, 2); }, 3, threads);
     }
-    SECTION("MF + BPR, Adam moments and layer-0 L2, threads " + std::to_string(threads)) {
+    SECTION("MF + BPR, Adam moments and weight decay, threads " + std::to_string(threads)) {
       CheckResumeIsBitIdentical<BprMFAdam>([&] { return MakeBpr(threads); }, 3, threads);
     }
   }

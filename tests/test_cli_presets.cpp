@@ -44,7 +44,7 @@ TEST_CASE("Every reference preset equals the recipe it names", "[cli][presets]")
       CHECK(s.tau0 == r.tau0);
       CHECK(s.tau1 == r.tau1);
       CHECK(s.shrink == r.shrink);
-      CHECK(s.reg == (lightgcn ? r.output_l2 : 0.0));
+      CHECK(s.output_l2 == (lightgcn ? r.output_l2 : 0.0));
       if (lightgcn) CHECK(s.layers == r.layers);
       ++checked;
     }

@@ -92,7 +92,7 @@ TEST_CASE("preset file: the text of a setting reads back to the same setting", "
       s.layer_weights = "mean";
       s.loss = "ssm";
       s.temperature = 0.07;
-      s.reg = 0.01;
+      s.output_l2 = 0.01;
       s.dim = 32;
     } else {
       s.filter = "directspec";

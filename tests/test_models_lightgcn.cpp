@@ -129,12 +129,12 @@ TEMPLATE_TEST_CASE("LightGCN gradient matches finite differences", "[models][lig
       gcn.Initialize(train, 13);
       CheckEncoderGradient(gcn, users, items, 0.0, 31);
       CheckEncoderGradient(gcn, {3}, {2, 6}, 0.0, 32);   // batch of one
-      CheckEncoderGradient(gcn, users, items, 0.4, 33);  // with the layer-0 L2 penalty
+      CheckEncoderGradient(gcn, users, items, 0.4, 33);  // with the weight decay
     }
   }
 }
 
-TEST_CASE("LightGCN AddParameterL2 penalises the layer-0 rows of the batch", "[models][lightgcn]") {
+TEST_CASE("LightGCN AddWeightDecay penalises the layer-0 rows of the batch", "[models][lightgcn]") {
   const auto train = RandomInteractions(4, 5, 0.5, 2);
   LightGCN<double, NeighbourhoodPropagation> gcn({.dim = 2, .layers = 2});
   gcn.Initialize(train, 3);
@@ -145,8 +145,8 @@ TEST_CASE("LightGCN AddParameterL2 penalises the layer-0 rows of the batch", "[m
   RowMatrix<double> XU, XI;
   gcn.Encode(std::vector<Id>{1, 1}, std::vector<Id>{2, 0}, XU, XI);
   std::vector<RowGradient<double>> grads;
-  // B = 2: reg/(2*2) * (5 + 5 + 9 + 0).
-  CHECK(gcn.AddParameterL2(0.2, grads) == Approx(0.2 / 4 * 19));
+  // B = 2: weight_decay/(2*2) * (5 + 5 + 9 + 0).
+  CHECK(gcn.AddWeightDecay(0.2, grads) == Approx(0.2 / 4 * 19));
   const Dense g = Densify(grads[0], 9, 2);
   CHECK(g.row(1).isApprox(Eigen::RowVector2d(0.2, 0.4)));  // 0.2 * 2 / 2 * (1, 2)
   CHECK(g.row(6).isApprox(Eigen::RowVector2d(0.3, 0)));

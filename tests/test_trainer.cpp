@@ -1,5 +1,5 @@
 // Trainer: one step against an independent finite-difference gradient of the whole composed batch
-// loss (normalise -> filter -> shrink -> loss [+ layer-0 L2]), hook order and stopping, options,
+// loss (normalise -> filter -> shrink -> loss [+ weight decay]), hook order and stopping, options,
 // determinism across seeds and thread counts, and allocation-free steps in steady state.
 
 // Eigen allocations bypass operator new (aligned std::malloc), so the steady-state test counts
@@ -126,7 +126,7 @@ void CheckOneStepAgainstFiniteDifferences(const Recipe& recipe, Sampler sampler)
   o.seed = 2024;
   o.normalize_rows = recipe.normalize;
   o.shrink = recipe.shrink;
-  o.layer0_l2 = recipe.l2;
+  o.weight_decay = recipe.l2;
   o.warm_start = true;
   if constexpr (std::is_same_v<Filter, DirectSpecPlus<double>>) {
     o.user_filter = {.alpha = recipe.alpha, .tau = recipe.tau};
@@ -276,7 +276,7 @@ TEST_CASE("One trainer step = SGD on the finite-difference gradient of the compo
     CheckOneStepAgainstFiniteDifferences<DirectSpecPlus<double>, LogLoss<double>>(
         Recipe{.shrink = 0.3}, UserThenPositive<>());
   }
-  SECTION("DirectSpec+ without shrink, with layer-0 L2") {
+  SECTION("DirectSpec+ without shrink, with weight decay") {
     CheckOneStepAgainstFiniteDifferences<DirectSpecPlus<double>, LogLoss<double>>(
         Recipe{.l2 = 0.05}, InteractionUniform<>());
   }
@@ -391,8 +391,8 @@ TEST_CASE("Trainer rejects bad options with messages naming them", "[trainer]") 
   CHECK_THROWS_WITH(PlusMF<float>(options),
                     Catch::Contains("batch_size") && Catch::Contains("= 0"));
   options = PlusOptions<float>(1, 1);
-  options.layer0_l2 = -1;
-  CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("layer0_l2"));
+  options.weight_decay = -1;
+  CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("weight_decay"));
   options = PlusOptions<float>(1, 1);
   options.shrink = -0.5;
   CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("NormShrink"));

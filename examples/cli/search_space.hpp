@@ -54,9 +54,9 @@ using Assignment = std::vector<std::pair<std::string, std::string>>;
 /// The flags a space may name (epochs is the fidelity, see SearchSpace).
 inline const std::vector<std::string>& TunableNames() {
   static const std::vector<std::string> names{
-      "alpha",  "tau",           "tau0",      "tau1",      "shrink",      "lr",    "lr-decay",
-      "reg",    "weight-decay",  "negatives", "gamma",     "temperature", "dim",   "batch",
-      "layers", "layer-weights", "filter",    "optimizer", "normalize",   "epochs"};
+      "alpha",     "tau",           "tau0",      "tau1",      "shrink",      "lr",    "lr-decay",
+      "output-l2", "weight-decay",  "negatives", "gamma",     "temperature", "dim",   "batch",
+      "layers",    "layer-weights", "filter",    "optimizer", "normalize",   "epochs"};
   return names;
 }
 

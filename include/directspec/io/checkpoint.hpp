@@ -166,6 +166,8 @@ std::string ModelFingerprint(const Encoder& encoder) {
 
 /// The trainer options that change the trajectory ("batch 256; micro-batches 1; seed 0; ..."),
 /// then `policy_settings` (what the trainer cannot see: filter, loss, optimizer settings).
+/// The text is stored in checkpoints, so its words stay as earlier builds wrote them ("layer-0
+/// L2" is Options::weight_decay).
 template <class Trainer>
 std::string TrainerSettingsFingerprint(const Trainer& trainer,
                                        const std::string& policy_settings = "") {
@@ -174,7 +176,8 @@ std::string TrainerSettingsFingerprint(const Trainer& trainer,
                     std::to_string(o.steps_per_epoch) + "; micro-batches " +
                     std::to_string(o.micro_batches) + "; seed " + std::to_string(o.seed) +
                     "; normalize rows " + (o.normalize_rows ? "yes" : "no") + "; shrink " +
-                    Number(o.shrink) + "; layer-0 L2 " + Number(o.layer0_l2);
+                    FingerprintNumber(o.shrink) + "; layer-0 L2 " +
+                    FingerprintNumber(o.weight_decay);
   if (!policy_settings.empty()) out += "; " + policy_settings;
   return out;
 }

@@ -18,8 +18,8 @@
 #include "directspec/data/interactions.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
 #include "directspec/models/init.hpp"
-#include "directspec/models/parameter_l2.hpp"
 #include "directspec/models/propagation.hpp"
+#include "directspec/models/weight_decay.hpp"
 
 namespace directspec {
 
@@ -136,14 +136,15 @@ class LightGCN {
     propagation_.Backward(graph_, weights_, nodes_, gt_, grads[0]);
   }
 
-  /// Layer-0 L2 on the last Encode's rows of E: returns (reg / 2B) sum over occurrences (each
-  /// user and each item of the batch) of ||E_row||^2, B = number of users, and adds
-  /// (reg * count / B) E_row to grads[0] (rows it lacks are appended).
-  S AddParameterL2(S reg, std::vector<RowGradient<S>>& grads) const {
-    if (batch_users_ == 0 || reg == S(0)) return S(0);
+  /// Weight decay on the last Encode's rows of E: returns (weight_decay / 2B) sum over occurrences
+  /// (each user and each item of the batch) of ||E_row||^2, B = number of users, and adds
+  /// (weight_decay * count / B) E_row to grads[0] (rows it lacks are appended).
+  S AddWeightDecay(S weight_decay, std::vector<RowGradient<S>>& grads) const {
+    if (batch_users_ == 0 || weight_decay == S(0)) return S(0);
     if (grads.empty()) grads.resize(1);
-    const S coeff = reg / static_cast<S>(batch_users_);
-    return coeff * detail::AddRowsL2<S>(table_, occurrences_, coeff, grads[0], slot_) / S(2);
+    const S coeff = weight_decay / static_cast<S>(batch_users_);
+    return coeff * detail::AddRowsWeightDecay<S>(table_, occurrences_, coeff, grads[0], slot_) /
+           S(2);
   }
 
   std::vector<RowMatrix<S>*> Tables() { return {&table_}; }

@@ -196,8 +196,8 @@ class Trainer {
     bool normalize_rows = true;
     /// NormShrink strength s after the filter (0 = off). Reference: 0.03 / 0.02 / 0.
     double shrink = 0;
-    /// Layer-0 L2 on the batch's parameter rows (encoder.AddParameterL2); 0 = off.
-    double layer0_l2 = 0;
+    /// Weight decay on the batch's parameter rows (encoder.AddWeightDecay); 0 = off.
+    double weight_decay = 0;
     /// Options of the filter on each side (used when the filter has an Options type).
     FilterOptions user_filter{};
     FilterOptions item_filter{};
@@ -347,7 +347,7 @@ class Trainer {
   }
 
   /// One update on the next micro_batches sampled batches (one by default); returns the mean
-  /// batch loss (each plus its layer-0 L2 penalty when enabled). Only valid inside Train()
+  /// batch loss (each plus its weight decay when enabled). Only valid inside Train()
   /// (callbacks may not call it).
   Scalar Step() {
     if (train_ == nullptr)
@@ -482,11 +482,11 @@ class Trainer {
     if (options_.threads < 0) fail("threads", std::to_string(options_.threads), "must be >= 0");
     if (options_.micro_batches < 1)
       fail("micro_batches", std::to_string(options_.micro_batches), "must be >= 1");
-    if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
-      fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
-    if (options_.layer0_l2 > 0 && !EncoderWithParameterL2<EncoderT>)
-      fail("layer0_l2", std::to_string(options_.layer0_l2),
-           "the encoder has no AddParameterL2, so it must be 0");
+    if (!(options_.weight_decay >= 0) || !std::isfinite(options_.weight_decay))
+      fail("weight_decay", std::to_string(options_.weight_decay), "must be finite and >= 0");
+    if (options_.weight_decay > 0 && !EncoderWithWeightDecay<EncoderT>)
+      fail("weight_decay", std::to_string(options_.weight_decay),
+           "the encoder has no AddWeightDecay, so it must be 0");
   }
 
   // One update on one batch: the exact step (M = 1), unchanged by the micro-batch path.
@@ -506,10 +506,10 @@ class Trainer {
     ForBothSides([this](int s) { BackwardSide(s); });
 
     encoder_.Backward(*gin_[0], *gin_[1], grads_);
-    if (options_.layer0_l2 > 0) {
-      if constexpr (EncoderWithParameterL2<EncoderT>)
+    if (options_.weight_decay > 0) {
+      if constexpr (EncoderWithWeightDecay<EncoderT>)
         loss += static_cast<Scalar>(
-            encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
+            encoder_.AddWeightDecay(static_cast<Scalar>(options_.weight_decay), grads_));
     }
     optimizer_.Update(tables_, grads_);
     return loss;
@@ -571,12 +571,12 @@ class Trainer {
           *gin_[1];
     }
     encoder_.Backward(group_g_[0], group_g_[1], grads_);
-    if (options_.layer0_l2 > 0) {
+    if (options_.weight_decay > 0) {
       // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
       // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
-      if constexpr (EncoderWithParameterL2<EncoderT>)
-        loss += static_cast<double>(encoder_.AddParameterL2(
-            static_cast<Scalar>(options_.layer0_l2 * static_cast<double>(count)), grads_));
+      if constexpr (EncoderWithWeightDecay<EncoderT>)
+        loss += static_cast<double>(encoder_.AddWeightDecay(
+            static_cast<Scalar>(options_.weight_decay * static_cast<double>(count)), grads_));
     }
     optimizer_.Update(tables_, grads_);
     return loss;
