@@ -193,10 +193,20 @@ std::string SettingsJson(const Settings& s) {
 class Reporter {
  public:
   Reporter(const ds::Evaluator& evaluator, Index every, cli::RunLog* json, bool quiet)
-      : evaluator_(evaluator), every_(every), json_(json), quiet_(quiet) {}
+      : json_(json),
+        quiet_(quiet),
+        evaluation_(evaluator, {.every = every,
+                                .at_end = false,
+                                .spectrum = true,
+                                .on_result = [this](const ds::EvalResult& r,
+                                                    const ds::SpectrumRecord* spectrum,
+                                                    const ds::TrainingState& s) {
+                                  Print(r, spectrum->effective_rank, s);
+                                }}) {}
+  Reporter(const Reporter&) = delete;  // the evaluation hook points at this object
+  Reporter& operator=(const Reporter&) = delete;
 
   struct Point {
-    Index epoch;
     double erank;
     ds::EvalResult result;
   };
@@ -204,6 +214,7 @@ class Reporter {
   template <class T>
   void OnTrainBegin(T& trainer, const ds::TrainingState& s) {
     signals_.OnTrainBegin(trainer, s);
+    evaluation_.OnTrainBegin(trainer, s);
   }
   template <class T>
   void OnStepEnd(T& trainer, const ds::TrainingState& s) {
@@ -212,7 +223,10 @@ class Reporter {
   template <class T>
   bool OnEpochEnd(T& trainer, const ds::TrainingState& s) {
     signals_.OnEpochEnd(trainer, s);
-    if (every_ > 0 && s.epoch % every_ == 0) Report(trainer, s);
+    if (evaluation_.Due(s.epoch)) {
+      const cli::Phase phase("evaluating epoch " + std::to_string(s.epoch));
+      evaluation_.OnEpochEnd(trainer, s);
+    }
     return false;
   }
 
@@ -222,46 +236,46 @@ class Reporter {
     return signals_.Measure(trainer);
   }
 
-  /// Evaluates the current tables as epoch `s.epoch` (also used after training ends).
+  /// Evaluates the final tables (after EarlyStopping restored the best) and prints the "final"
+  /// line; the caller writes the final JSON object.
   template <class T>
-  const Point& Report(T& trainer, const ds::TrainingState& s, bool final_line = false) {
-    const cli::Phase phase(final_line ? "evaluating the final tables"
-                                      : "evaluating epoch " + std::to_string(s.epoch));
-    ds::RowMatrix<Scalar> U, I;
-    trainer.Encoder().InferenceEmbeddings(U, I);
-    Point p{s.epoch, ds::EffectiveRank(ds::StackedSingularValues(U, I)), evaluator_.Evaluate(U, I)};
-    if (json_ && !final_line) {
+  Point ReportFinal(T& trainer, const ds::TrainingState& s) {
+    const cli::Phase phase("evaluating the final tables");
+    final_ = true;
+    const ds::EvalResult& r = evaluation_.Evaluate(trainer, s);
+    final_ = false;
+    return {evaluation_.Spectra().back().effective_rank, r};
+  }
+
+  /// The learning-warning measurements (saved in checkpoints).
+  ds::LearningSignals& Signals() { return signals_; }
+
+ private:
+  void Print(const ds::EvalResult& r, double erank, const ds::TrainingState& s) const {
+    if (json_ && !final_) {
       JsonLine j;
       j.Add("epoch", static_cast<long long>(s.epoch)).Add("loss", s.epoch_loss);
-      j.Add("train_seconds", s.train_seconds).Add("erank", p.erank);
-      for (const auto& [name, value] : p.result.metrics) j.Add(name, value);
-      j.Add("eval_seconds", p.result.seconds);
+      j.Add("train_seconds", s.train_seconds).Add("erank", erank);
+      for (const auto& [name, value] : r.metrics) j.Add(name, value);
+      j.Add("eval_seconds", r.seconds);
       json_->WriteLine(j.Str());
     }
     if (!quiet_) {
-      std::cout << (final_line ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
+      std::cout << (final_ ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
                 << std::setprecision(5) << s.epoch_loss << "  erank " << std::setprecision(4)
-                << p.erank;
-      for (const auto& [name, value] : p.result.metrics)
+                << erank;
+      for (const auto& [name, value] : r.metrics)
         if (name.find("@") != std::string::npos && name.rfind("coverage", 0) != 0)
           std::cout << "  " << name << " " << std::fixed << std::setprecision(4) << value
                     << std::defaultfloat;
       std::cout << "  (train " << std::setprecision(3) << s.train_seconds << " s)" << std::endl;
     }
-    history_.push_back(std::move(p));
-    return history_.back();
   }
 
-  const std::vector<Point>& History() const { return history_; }
-  /// The learning-warning measurements (saved in checkpoints).
-  ds::LearningSignals& Signals() { return signals_; }
-
- private:
-  const ds::Evaluator& evaluator_;
-  Index every_;
   cli::RunLog* json_;
   bool quiet_;
-  std::vector<Point> history_;
+  bool final_ = false;  // ReportFinal is evaluating: print "final", no JSON line
+  ds::EvaluationCallback evaluation_;
   ds::LearningSignals signals_;
 };
 
@@ -336,7 +350,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     state = train();
   }
 
-  const auto& final_point = reporter.Report(trainer, state, true);
+  const Reporter::Point final_point = reporter.ReportFinal(trainer, state);
   const auto warnings = cli::LearningWarnings(
       s, reporter.Learning(trainer), final_point.result,
       ds::RandomRankingRecall(test_mask, data.test,

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/evaluation_callbacks.hpp"
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/filters.hpp"
 #include "directspec/io/checkpoint.hpp"

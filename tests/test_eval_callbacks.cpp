@@ -9,7 +9,7 @@
 #include <sstream>
 #include <vector>
 
-#include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/evaluation_callbacks.hpp"
 
 using namespace directspec;
 

@@ -6,7 +6,7 @@
 // (filters/), a loss (losses/), a sampler (samplers/) and an optimizer (optim/). Each policy is
 // checked against its concept (train/concepts.hpp) so a missing member is named at compile time.
 // Named configurations of the paper live in train/configurations.hpp; callbacks in
-// train/callbacks.hpp.
+// train/training_callbacks.hpp.
 //
 // Threads and determinism (docs/trainer.md): the user side and the item side of a step are
 // independent and run in parallel (one OpenMP thread each) when Options::threads >= 2; each side's
@@ -239,7 +239,7 @@ class Trainer {
   }
 
   /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
-  /// train/callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
+  /// train/training_callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
   /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
   ///
   /// After LoadState (a checkpoint, io/checkpoint.hpp) the next Train() continues that run
