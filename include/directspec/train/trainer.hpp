@@ -493,10 +493,8 @@ class Trainer {
   Scalar SingleBatchUpdate() {
     const Interactions& train = *train_;
     sampler_.Sample(options_.batch_size, batch_);
-    item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
-    std::copy(batch_.positives.begin(), batch_.positives.end(), item_rows_.begin());
-    std::copy(batch_.negatives.begin(), batch_.negatives.end(),
-              item_rows_.begin() + static_cast<std::ptrdiff_t>(batch_.positives.size()));
+    item_rows_.clear();  // keeps its capacity: no allocation once batch shapes are stable
+    batch_.AppendItemRows(item_rows_);
     encoder_.Encode(batch_.users, item_rows_, x_[0], x_[1]);
     contexts_[0] = FilterContext{batch_.users, train.View()};
     contexts_[1] = FilterContext{item_rows_, train.Transposed()};
@@ -538,8 +536,7 @@ class Trainer {
       batch_.positives.insert(batch_.positives.end(), part.positives.begin(), part.positives.end());
       batch_.negatives.insert(batch_.negatives.end(), part.negatives.begin(), part.negatives.end());
       batch_.negatives_per_positive = part.negatives_per_positive;
-      item_rows_.insert(item_rows_.end(), part.positives.begin(), part.positives.end());
-      item_rows_.insert(item_rows_.end(), part.negatives.begin(), part.negatives.end());
+      part.AppendItemRows(item_rows_);
       user_offsets_.push_back(batch_.users.size());
       item_offsets_.push_back(item_rows_.size());
     }
