@@ -17,14 +17,14 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/filters.hpp"
 #include "directspec/losses.hpp"
+#include "support/dense_checks.hpp"
 
 namespace ds = directspec;
 using ds::Index;
 using Mat = ds::RowMatrix<double>;
+using directspec::testing::MaxAbs;
 
 namespace {
-
-double MaxAbs(const Mat& m) { return m.size() == 0 ? 0.0 : m.cwiseAbs().maxCoeff(); }
 
 void RequireRelClose(const Mat& actual, const Mat& expected, double tol) {
   REQUIRE(actual.rows() == expected.rows());

@@ -20,15 +20,18 @@
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "support/random_train.hpp"
+#include "support/reference_loss.hpp"
 
 using namespace directspec;
 
 namespace {
 
 using directspec::testing::RandomTrain;
+using directspec::testing::RankingLoss;
+using directspec::testing::Recipe;
 
 // ------------------------------------------------ M = 1: the exact schedule, written out by hand
 // The pre-micro-batch Trainer::Step, spelled out from the policies: sample, encode, per side
@@ -111,14 +114,6 @@ void CheckDefaultIsTheExactSchedule(Encoder prototype, int threads) {
 }
 
 // --------------------------------------------- M > 1: finite differences of the summed loss
-struct Recipe {
-  bool normalize = true;
-  bool softmax_filter = true;  // DirectSpecPlus, else identity
-  double alpha = 0.8, tau = 2.5, shrink = 0;
-  bool bpr = false;  // else positive-only log loss
-  double l2 = 0;
-};
-
 // The encoder as a plain function of its parameters: rows of the output for user u and item i.
 struct DenseEncoder {
   bool lightgcn = false;
@@ -158,53 +153,16 @@ DenseEncoder DenseLightGcn(const Interactions& train, Index layers) {
   return {true, n, sum};
 }
 
-RowMatrix<double> Gather(const RowMatrix<double>& table, const std::vector<Id>& ids) {
-  RowMatrix<double> out(static_cast<Index>(ids.size()), table.cols());
-  for (std::size_t b = 0; b < ids.size(); ++b) out.row(static_cast<Index>(b)) = table.row(ids[b]);
-  return out;
-}
-
-RowMatrix<double> Side(RowMatrix<double> x, const Recipe& r) {
-  if (r.normalize)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) /= x.row(b).norm();
-  if (r.softmax_filter) {
-    RowMatrix<double> p = r.tau * (x * x.transpose());
-    for (Index b = 0; b < p.rows(); ++b) {
-      p.row(b) = p.row(b).array().exp();
-      p.row(b) /= p.row(b).sum();
-    }
-    x = (x - r.alpha * p * x).eval();
-  }
-  if (r.shrink > 0)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) *= r.shrink * x.row(b).norm();
-  return x;
-}
-
-double LogSig(double z) { return -std::log1p(std::exp(-z)); }
-
-// One batch's loss (the paper's mean over its B pairs, plus its layer-0 L2 penalty).
+// One batch's loss (the paper's mean over its B pairs, plus its weight decay).
 double BatchLoss(const DenseEncoder& enc, const std::vector<RowMatrix<double>>& tables,
                  const Batch& batch, const Recipe& r) {
   const auto [eu, ei] = enc.Outputs(tables);
-  const std::vector<Id> items = batch.ItemRows();
-  const RowMatrix<double> ou = Side(Gather(eu, batch.users), r);
-  const RowMatrix<double> oi = Side(Gather(ei, items), r);
-  const Index B = batch.Size(), k = batch.negatives_per_positive;
-  double loss = 0;
-  if (r.bpr) {
-    for (Index b = 0; b < B; ++b)
-      for (Index j = 0; j < k; ++j)
-        loss -= LogSig(ou.row(b).dot(oi.row(b)) - ou.row(b).dot(oi.row(B + b * k + j)));
-    loss /= static_cast<double>(B * k);
-  } else {
-    for (Index b = 0; b < B; ++b) loss -= LogSig(ou.row(b).dot(oi.row(b)));
-    loss /= static_cast<double>(B);
-  }
+  double loss = RankingLoss(eu, ei, batch, r);
   if (r.l2 > 0) {
     double sq = 0;
     for (Id u : batch.users) sq += enc.UserRowSq(tables, u);
-    for (Id i : items) sq += enc.ItemRowSq(tables, i);
-    loss += r.l2 / (2.0 * static_cast<double>(B)) * sq;
+    for (Id i : batch.ItemRows()) sq += enc.ItemRowSq(tables, i);
+    loss += r.l2 / (2.0 * static_cast<double>(batch.Size())) * sq;
   }
   return loss;
 }
