@@ -486,7 +486,7 @@ int Run(const std::vector<std::string>& args) {
       cli::CheckMemory(s, cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
   const cli::Phase phase("training");
   const ds::BuildInfo build = ds::CompiledBuildInfo();
-  if (const std::string warning = ds::SimdWarning(build); !warning.empty())
+  if (const std::string warning = ds::StartupSimdWarning(build); !warning.empty())
     std::cerr << "directspec-train: warning: " << warning << "\n";
   if (!s.quiet) {
     std::cout << "build: " << build.Summary() << "\n";

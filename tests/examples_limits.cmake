@@ -42,14 +42,11 @@ file(WRITE ${_lim_data}/wide/test.csv "${test}")
 #                       COMMAND program args...): as directspec_example_test, plus a regular
 # expression the output must not match (no source path, no library option name, no abort).
 function(directspec_limit_test)
-  cmake_parse_arguments(T "" "NAME;EXIT;REGEX;FORBID;IGNORE;TIMEOUT" "COMMAND" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;EXIT;REGEX;FORBID;TIMEOUT" "COMMAND" ${ARGN})
   string(REPLACE ":" "_" workname "${T_NAME}")
   set(defines -DEXPECT_EXIT=${T_EXIT} -DWORKDIR=${_ex_work}/${workname} "-DEXPECT_REGEX=${T_REGEX}")
   if(DEFINED T_FORBID)
     list(APPEND defines "-DFORBID_REGEX=${T_FORBID}")
-  endif()
-  if(DEFINED T_IGNORE)
-    list(APPEND defines "-DIGNORE_REGEX=${T_IGNORE}")
   endif()
   if(NOT DEFINED T_TIMEOUT)
     set(T_TIMEOUT 300)
@@ -145,7 +142,6 @@ directspec_limit_test(NAME limits:warn_dim_too_small EXIT 0
 directspec_limit_test(NAME limits:warn_none_when_learning EXIT 0
   REGEX "final  loss 0\\.[0-9]+"
   FORBID "warning"
-  IGNORE "warning: built without AVX2/FMA"
   COMMAND ${_ex_cli} --epochs 3)
 
 set(_lim_check ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_cli_limits.py)
