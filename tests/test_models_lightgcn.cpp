@@ -15,6 +15,7 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/models.hpp"
 #include "support/encoder_checks.hpp"
+#include "support/random_graph.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,28 +27,6 @@ using namespace directspec::testing;
 namespace {
 
 using Dense = Eigen::MatrixXd;
-
-// Random interactions; the last user and the last item have none; some pairs repeat.
-Interactions RandomInteractions(Index users, Index items, double density, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 1);
-  std::vector<std::pair<Id, Id>> pairs;
-  for (Id u = 0; u + 1 < users; ++u)
-    for (Id i = 0; i + 1 < items; ++i)
-      if (UniformUnit(engine) < density) {
-        pairs.emplace_back(u, i);
-        if (UniformUnit(engine) < 0.1) pairs.emplace_back(u, i);
-      }
-  return Interactions::FromPairs(users, items, pairs);
-}
-
-// Plain-loop dense product (keeps Eigen's GEMM out of the tests, see the pragma above).
-Dense Mul(const Dense& a, const Dense& b) {
-  Dense c = Dense::Zero(a.rows(), b.cols());
-  for (Index i = 0; i < a.rows(); ++i)
-    for (Index k = 0; k < a.cols(); ++k)
-      for (Index j = 0; j < b.cols(); ++j) c(i, j) += a(i, k) * b(k, j);
-  return c;
-}
 
 // Â from R by the dense formula, and H = sum_k w_k Â^k E.
 Dense DenseH(const Interactions& train, const Dense& E, Index layers, LayerWeights weights) {
