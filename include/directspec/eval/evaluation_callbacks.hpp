@@ -104,7 +104,8 @@ struct EvaluationCallbackOptions {
   bool spectrum = false;
   /// Called after each evaluation with its result, its spectrum (null unless `spectrum`) and the
   /// training state it was taken in: where a program prints or logs its evaluations.
-  std::function<void(const EvalResult&, const SpectrumRecord*, const TrainingState&)> on_result;
+  std::function<void(const EvalResult&, const SpectrumRecord*, const TrainingState&)> on_result =
+      nullptr;
 };
 
 /// Evaluates every `every` epochs (and after the last epoch) and records the results.
