@@ -442,9 +442,9 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   remap.parse.ids = IdPolicy::kRemap;
   const Dataset r = LoadDataset(rm.path, remap);
   TempDir rm2("roundtrip_remap2");
-  WritePairsCsv(rm2.Path() / "train.csv", r.train.Pairs(), &*r.ids);
-  WritePairsCsv(rm2.Path() / "test.csv", r.test_pairs, &*r.ids);
-  const Dataset r2 = LoadDataset(rm2.Path(), remap);
+  WritePairsCsv(rm2.path / "train.csv", r.train.Pairs(), &*r.ids);
+  WritePairsCsv(rm2.path / "test.csv", r.test_pairs, &*r.ids);
+  const Dataset r2 = LoadDataset(rm2.path, remap);
   auto raw = [](const Dataset& x, const Pairs& p) {
     std::set<std::pair<std::string, std::string>> s;
     for (const auto& [u, i] : p) s.emplace(x.ids->users.Raw(u), x.ids->items.Raw(i));
