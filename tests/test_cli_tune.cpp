@@ -440,7 +440,7 @@ TEST_CASE("divergence: a real trainer with an absurd learning rate is cut, not t
 namespace {
 
 struct Program {
-  TempDir dir("tune");
+  TempDir dir{"tune"};
   ChildStatus Run(std::vector<std::string> args, const std::string& program = DIRECTSPEC_TUNE) {
     args.insert(args.begin(), program);
     ChildSetup setup;
