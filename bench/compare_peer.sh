@@ -38,7 +38,7 @@ peer_python="${PEER_PYTHON:-/usr/bin/python3}"
 
 # The CiteULike reference settings (docs/method.md#reference-recipe); LightGCN adds reg 0.01.
 common=(--dim 64 --batch 256 --lr 180 --lr-decay 0.9995 --alpha 1 --tau 3 --shrink 0.03 --epochs "$epochs")
-[ "$model" = lightgcn ] && common+=(--reg 0.01 --layers 3)
+[ "$model" = lightgcn ] && common+=(--output-l2 0.01 --layers 3)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 ours=(); theirs=()
 for r in $(seq 1 "$repeats"); do

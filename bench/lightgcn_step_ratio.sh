@@ -34,7 +34,7 @@ peer_python="${PEER_PYTHON:-/usr/bin/python3}"
 }
 [ -x "$cli" ] || { echo "lightgcn_step_ratio.sh: build the CLI first ($cli)" >&2; exit 2; }
 [ "$long" -gt "$short" ] || { echo "lightgcn_step_ratio.sh: --long must exceed --short" >&2; exit 2; }
-settings=(--model lightgcn --layers 3 --dim 64 --batch 256 --lr 200 --alpha 0.7 --tau 4 --shrink 0.02 --reg 0.01)
+settings=(--model lightgcn --layers 3 --dim 64 --batch 256 --lr 200 --alpha 0.7 --tau 4 --shrink 0.02 --output-l2 0.01)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 train_seconds() {  # steps -> train_seconds of a one-epoch run of that many steps
   "$cli" --data "$data" "${settings[@]}" --filter directspec+ --epochs 1 --steps-per-epoch "$1" \

@@ -20,7 +20,8 @@
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
-using ds::cli::UsageError;
+namespace cli = directspec_cli;
+using cli::UsageError;
 
 namespace {
 
@@ -47,7 +48,7 @@ struct Flags {
 };
 
 Flags Parse(const std::vector<std::string>& args) {
-  namespace d = ds::cli::detail;
+  namespace d = cli::detail;
   Flags f;
   for (std::size_t a = 0; a < args.size(); ++a) {
     std::string flag = args[a];

@@ -39,9 +39,10 @@
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
+namespace cli = directspec_cli;
+using cli::JsonLine;
+using cli::Settings;
 using ds::Index;
-using ds::cli::JsonLine;
-using ds::cli::Settings;
 using Scalar = float;
 
 namespace {
@@ -62,7 +63,7 @@ model      --model mf|lightgcn  --layers K  --layer-weights sum|mean  --dim D
 filter     --filter none|directspec|directspec+|adaptive  --alpha A  --tau T  --tau0 T0  --tau1 T1
            --shrink S  (o = y * s||y||; 0 = off)   --no-normalize (skip row normalisation)
 loss       --loss log|bpr|directau|ssm  --negatives K (bpr)  --gamma G (directau)
-           --temperature T (ssm)  --reg R (output L2, reference LightGCN)  --weight-decay W (layer-0 L2)
+           --temperature T (ssm)  --output-l2 R (output L2, reference LightGCN)  --weight-decay W (weight decay)
 optimise   --optimizer sgd|adam  --lr LR  --lr-decay F (per epoch)  --batch B  --epochs E
            --steps-per-epoch N (0: train rows / B)  --seed N  --threads N (0 = OpenMP default)
            --micro-batches M (one encoder pass and update per M batches, summed gradients)
@@ -109,7 +110,7 @@ std::string SettingsJson(const Settings& s) {
       .Add("tau1", s.tau1);
   j.Add("shrink", s.shrink).Add("normalize", s.normalize).Add("loss", s.loss);
   j.Add("negatives", s.negatives).Add("gamma", s.gamma).Add("temperature", s.temperature);
-  j.Add("reg", s.reg).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
+  j.Add("output_l2", s.output_l2).Add("weight_decay", s.weight_decay).Add("optimizer", s.optimizer);
   j.Add("lr", s.lr).Add("lr_decay", s.lr_decay).Add("dim", s.dim).Add("batch", s.batch);
   j.Add("micro_batches", s.micro_batches);
   j.Add("epochs", s.epochs).Add("steps_per_epoch", s.steps_per_epoch).Add("subsample", s.subsample);
@@ -119,15 +120,26 @@ std::string SettingsJson(const Settings& s) {
   return j.Str();
 }
 
-/// Evaluates the trainer's inference embeddings (metrics + effective rank) every N epochs, prints
-/// one line per evaluation and appends one JSON object per evaluation to the log.
+/// The CLI's evaluation report: the library's EvaluationCallback (metrics and the effective rank
+/// of the same tables every N epochs) and LearningSignals; this class only prints one line per
+/// evaluation and appends one JSON object per evaluation to the log.
 class Reporter {
  public:
-  Reporter(const ds::Evaluator& evaluator, Index every, ds::cli::RunLog* json, bool quiet)
-      : evaluator_(evaluator), every_(every), json_(json), quiet_(quiet) {}
+  Reporter(const ds::Evaluator& evaluator, Index every, cli::RunLog* json, bool quiet)
+      : json_(json),
+        quiet_(quiet),
+        evaluation_(evaluator, {.every = every,
+                                .at_end = false,
+                                .spectrum = true,
+                                .on_result = [this](const ds::EvalResult& r,
+                                                    const ds::SpectrumRecord* spectrum,
+                                                    const ds::TrainingState& s) {
+                                  Print(r, spectrum->effective_rank, s);
+                                }}) {}
+  Reporter(const Reporter&) = delete;  // the evaluation hook points at this object
+  Reporter& operator=(const Reporter&) = delete;
 
   struct Point {
-    Index epoch;
     double erank;
     ds::EvalResult result;
   };
@@ -135,6 +147,7 @@ class Reporter {
   template <class T>
   void OnTrainBegin(T& trainer, const ds::TrainingState& s) {
     signals_.OnTrainBegin(trainer, s);
+    evaluation_.OnTrainBegin(trainer, s);
   }
   template <class T>
   void OnStepEnd(T& trainer, const ds::TrainingState& s) {
@@ -143,7 +156,10 @@ class Reporter {
   template <class T>
   bool OnEpochEnd(T& trainer, const ds::TrainingState& s) {
     signals_.OnEpochEnd(trainer, s);
-    if (every_ > 0 && s.epoch % every_ == 0) Report(trainer, s);
+    if (evaluation_.Due(s.epoch)) {
+      const cli::Phase phase("evaluating epoch " + std::to_string(s.epoch));
+      evaluation_.OnEpochEnd(trainer, s);
+    }
     return false;
   }
 
@@ -153,46 +169,46 @@ class Reporter {
     return signals_.Measure(trainer);
   }
 
-  /// Evaluates the current tables as epoch `s.epoch` (also used after training ends).
+  /// Evaluates the final tables (after EarlyStopping restored the best) and prints the "final"
+  /// line; the caller writes the final JSON object.
   template <class T>
-  const Point& Report(T& trainer, const ds::TrainingState& s, bool final_line = false) {
-    const ds::cli::Phase phase(final_line ? "evaluating the final tables"
-                                          : "evaluating epoch " + std::to_string(s.epoch));
-    ds::RowMatrix<Scalar> U, I;
-    trainer.Encoder().InferenceEmbeddings(U, I);
-    Point p{s.epoch, ds::EffectiveRank(ds::StackedSingularValues(U, I)), evaluator_.Evaluate(U, I)};
-    if (json_ && !final_line) {
+  Point ReportFinal(T& trainer, const ds::TrainingState& s) {
+    const cli::Phase phase("evaluating the final tables");
+    final_ = true;
+    const ds::EvalResult& r = evaluation_.Evaluate(trainer, s);
+    final_ = false;
+    return {evaluation_.Spectra().back().effective_rank, r};
+  }
+
+  /// The learning-warning measurements (saved in checkpoints).
+  ds::LearningSignals& Signals() { return signals_; }
+
+ private:
+  void Print(const ds::EvalResult& r, double erank, const ds::TrainingState& s) const {
+    if (json_ && !final_) {
       JsonLine j;
       j.Add("epoch", static_cast<long long>(s.epoch)).Add("loss", s.epoch_loss);
-      j.Add("train_seconds", s.train_seconds).Add("erank", p.erank);
-      for (const auto& [name, value] : p.result.metrics) j.Add(name, value);
-      j.Add("eval_seconds", p.result.seconds);
+      j.Add("train_seconds", s.train_seconds).Add("erank", erank);
+      for (const auto& [name, value] : r.metrics) j.Add(name, value);
+      j.Add("eval_seconds", r.seconds);
       json_->WriteLine(j.Str());
     }
     if (!quiet_) {
-      std::cout << (final_line ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
+      std::cout << (final_ ? "final" : "epoch " + std::to_string(s.epoch)) << "  loss "
                 << std::setprecision(5) << s.epoch_loss << "  erank " << std::setprecision(4)
-                << p.erank;
-      for (const auto& [name, value] : p.result.metrics)
+                << erank;
+      for (const auto& [name, value] : r.metrics)
         if (name.find("@") != std::string::npos && name.rfind("coverage", 0) != 0)
           std::cout << "  " << name << " " << std::fixed << std::setprecision(4) << value
                     << std::defaultfloat;
       std::cout << "  (train " << std::setprecision(3) << s.train_seconds << " s)" << std::endl;
     }
-    history_.push_back(std::move(p));
-    return history_.back();
   }
 
-  const std::vector<Point>& History() const { return history_; }
-  /// The learning-warning measurements (saved in checkpoints).
-  ds::LearningSignals& Signals() { return signals_; }
-
- private:
-  const ds::Evaluator& evaluator_;
-  Index every_;
-  ds::cli::RunLog* json_;
+  cli::RunLog* json_;
   bool quiet_;
-  std::vector<Point> history_;
+  bool final_ = false;  // ReportFinal is evaluating: print "final", no JSON line
+  ds::EvaluationCallback evaluation_;
   ds::LearningSignals signals_;
 };
 
@@ -220,15 +236,15 @@ std::map<std::string, std::string> Hyperparameters(const Settings& s) {
 template <class T>
 int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
                    std::chrono::steady_clock::time_point start) {
-  std::unique_ptr<ds::cli::RunLog> json;  // swapped in last, after every other output
-  if (!s.json.empty()) json = std::make_unique<ds::cli::RunLog>(s.json);
+  std::unique_ptr<cli::RunLog> json;  // swapped in last, after every other output
+  if (!s.json.empty()) json = std::make_unique<cli::RunLog>(s.json);
   ds::EvalOptions eval_options;
   eval_options.ks = Cutoffs(s);
   eval_options.mode = ModeOf(s.metrics);
   // Test ranks exclude train and, when there is one, validation (data.EvaluationMask()).
   const ds::Interactions test_mask = data.EvaluationMask();
   ds::Evaluator evaluator(test_mask, data.test_pairs, eval_options);
-  ds::cli::DistributedTraining<Scalar> distributed(s);
+  cli::DistributedTraining<Scalar> distributed(s);
   distributed.Attach(trainer);
   distributed.Share(evaluator);
   Reporter reporter(evaluator, s.eval_every, json.get(), s.quiet);
@@ -236,14 +252,14 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   ds::ProgressBar progress;
   ds::DivergenceGuard guard;
   ds::TrainingState state;
-  const ds::CheckpointFingerprint fingerprint = ds::cli::RunFingerprint(trainer, s, data);
+  const ds::CheckpointFingerprint fingerprint = cli::RunFingerprint(trainer, s, data);
   // Trains with the CLI's callbacks; `parts` are the stateful callbacks a checkpoint keeps
   // (besides the reporter's learning signals), which run before the reporter and the writer.
   auto train = [&](auto&... parts) {
-    ds::cli::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, s.quiet,
-                                     reporter.Signals(), parts...);
+    cli::CheckpointWriter writer(s.checkpoint, s.checkpoint_every, fingerprint, s.quiet,
+                                 reporter.Signals(), parts...);
     if (!s.resume.empty()) {
-      const ds::cli::Phase phase("resuming from --resume " + s.resume);
+      const cli::Phase phase("resuming from --resume " + s.resume);
       ds::LoadCheckpoint(s.resume, trainer, data.train, fingerprint, reporter.Signals(), parts...);
       if (!s.quiet)
         std::cout << "resumed from " << s.resume << " after epoch " << trainer.EpochsDone() << "\n";
@@ -273,8 +289,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   distributed.CheckReplicas(trainer);
   if (!s.quiet && distributed.Active()) std::cout << distributed.Summary() << "\n";
 
-  const auto& final_point = reporter.Report(trainer, state, true);
-  const auto warnings = ds::cli::LearningWarnings(
+  const Reporter::Point final_point = reporter.ReportFinal(trainer, state);
+  const auto warnings = cli::LearningWarnings(
       s, reporter.Learning(trainer), final_point.result,
       ds::RandomRankingRecall(test_mask, data.test,
                               *std::max_element(s.topk.begin(), s.topk.end())));
@@ -297,7 +313,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     j.Add("peak_memory_mb", PeakResidentMegabytes());
     distributed.AddJson(j);
     std::string list;
-    for (const auto& w : warnings) list += (list.empty() ? "" : ",") + JsonLine::Quote(w);
+    for (const auto& w : warnings) list += (list.empty() ? "" : ",") + ds::JsonString(w);
     j.AddRaw("warnings", "[" + list + "]");
     json->WriteLine(j.Str());
   }
@@ -312,7 +328,7 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
   const auto train_rows = data.train.View();
   meta.seen = ds::SeenSets::FromCsr(train_rows.offsets, train_rows.columns);
   if (!s.save_model.empty()) {
-    const ds::cli::Phase phase("saving --save-model " + s.save_model);
+    const cli::Phase phase("saving --save-model " + s.save_model);
     ds::ModelMetadata saved = meta;
     if (!s.save_seen) saved.seen.reset();
     ds::SaveModel(s.save_model, U, I, saved);
@@ -325,12 +341,12 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
                 << "\n";
   }
   if (!s.export_npy.empty()) {
-    const ds::cli::Phase phase("writing --export-npy " + s.export_npy);
+    const cli::Phase phase("writing --export-npy " + s.export_npy);
     ds::ExportNpy(s.export_npy, U, I);  // user.npy and item.npy, swapped in as one directory
     if (!s.quiet) std::cout << "wrote " << s.export_npy << "/user.npy and item.npy\n";
   }
   if (!s.spectrum_svg.empty()) {
-    const ds::cli::Phase phase("plotting --spectrum-svg " + s.spectrum_svg);
+    const cli::Phase phase("plotting --spectrum-svg " + s.spectrum_svg);
     const std::vector<ds::NamedSpectrum> spectra{
         {s.model + " + " + s.filter, ds::StackedSingularValues(U, I)}};
     ds::PlotOptions plot;
@@ -341,8 +357,8 @@ int TrainAndReport(T& trainer, const Settings& s, const ds::Dataset& data,
     if (!s.quiet) std::cout << "wrote " << s.spectrum_svg << "\n";
   }
   if (!s.recommend_out.empty()) {
-    const ds::cli::Phase phase("computing the top-" + std::to_string(s.k) +
-                               " recommendations for --recommend-out " + s.recommend_out);
+    const cli::Phase phase("computing the top-" + std::to_string(s.k) +
+                           " recommendations for --recommend-out " + s.recommend_out);
     // Served as a saved model would be (serve/recommender.hpp): raw ids in the file.
     const ds::Recommender<Scalar> served(ds::Model<Scalar>{U, I, meta});
     std::vector<ds::Id> users(static_cast<std::size_t>(data.Users()));
@@ -364,7 +380,7 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
     }
     if (a == "--list-presets") {
       if (rank != 0) return 0;
-      for (const auto& [name, preset] : ds::cli::Presets()) {
+      for (const auto& [name, preset] : cli::Presets()) {
         std::cout << name << "  " << preset.description << "\n   ";
         for (const auto& [flag, value] : preset.flags)
           std::cout << " " << flag << (value.empty() ? "" : " " + value);
@@ -374,25 +390,25 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  Settings s = ds::cli::ParseSettings(args);
-  if (s.distributed && !ds::cli::kBuiltWithMpi)
-    throw ds::cli::UsageError(
+  Settings s = cli::ParseSettings(args);
+  if (s.distributed && !cli::kBuiltWithMpi)
+    throw cli::UsageError(
         "--distributed needs a directspec-train built with MPI (install libopenmpi-dev and "
         "reconfigure; docs/distributed.md)");
-  ds::cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
+  cli::CheckOutputPaths(s);  // before any work: a bad output path is a bad flag value
   s.rank = rank;
   s.ranks = ranks;
-  ds::cli::KeepOutputsOnRoot(s);  // after the check, so every rank refuses a bad path alike
+  cli::KeepOutputsOnRoot(s);  // after the check, so every rank refuses a bad path alike
 #if defined(_OPENMP)
   if (s.threads > 0) omp_set_num_threads(s.threads);
 #endif
   std::string preparation;  // what --input did, printed before the load report
   ds::Dataset data;
   if (!s.input.empty()) {
-    ds::PreparedData prepared = ds::cli::PrepareInput(s);
+    ds::PreparedData prepared = cli::PrepareInput(s);
     if (!s.write_split.empty()) {
       if (rank != 0) return 0;  // rank 0 writes the split
-      const ds::cli::Phase writing("writing --write-split " + s.write_split);
+      const cli::Phase writing("writing --write-split " + s.write_split);
       ds::WriteSplitDirectory(s.write_split, prepared);
       if (!s.quiet)
         std::cout << prepared.Report() << "\nwrote " << s.write_split << "/train.csv, "
@@ -403,15 +419,15 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
     preparation = prepared.Steps();
     data = std::move(prepared.dataset);
   } else {
-    data = ds::cli::LoadData(s);
-    ds::cli::CarveValidationSet(data, s);
+    data = cli::LoadData(s);
+    cli::CarveValidationSet(data, s);
   }
   if (!s.early_stop.empty() && !data.valid)
-    throw ds::cli::UsageError(
+    throw cli::UsageError(
         "--early-stop needs a validation set (it never watches test): pass --valid FILE, put "
         "valid.csv in the --data folder, or add --valid-fraction F");
-  ds::cli::SubsampleTrain(data, s);
-  const std::string clamped = ds::cli::ClampBatch(s, data);
+  cli::SubsampleTrain(data, s);
+  const std::string clamped = cli::ClampBatch(s, data);
   if (!clamped.empty() && rank == 0) std::cerr << "directspec-train: note: " << clamped << "\n";
 #if defined(_OPENMP)
   const int threads = s.threads > 0 ? s.threads : omp_get_max_threads();
@@ -419,10 +435,10 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
   const int threads = 1;
 #endif
   const auto estimate =
-      ds::cli::CheckMemory(s, ds::cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
-  const ds::cli::Phase phase("training");
+      cli::CheckMemory(s, cli::ShapeOf(s, data, threads), ds::QueryAvailableMemory());
+  const cli::Phase phase("training");
   const ds::BuildInfo build = ds::CompiledBuildInfo();
-  if (const std::string warning = ds::SimdWarning(build); !warning.empty() && rank == 0)
+  if (const std::string warning = ds::StartupSimdWarning(build); !warning.empty() && rank == 0)
     std::cerr << "directspec-train: warning: " << warning << "\n";
   if (!s.quiet) {
     std::cout << "build: " << build.Summary() << "\n";
@@ -441,13 +457,13 @@ int Run(const std::vector<std::string>& args, int rank, int ranks) {
   }
   if (data.test_pairs.empty())
     throw std::runtime_error("the test set is empty: nothing to evaluate");
-  return ds::cli::VisitTrainer(
-      s, [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
+  return cli::VisitTrainer(s,
+                           [&](auto& trainer) { return TrainAndReport(trainer, s, data, start); });
 }
 
 /// The program with its error handling; returns the exit code. `session`: the MPI job under
 /// --distributed, else null.
-int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session) {
+int Guarded(const std::vector<std::string>& args, const cli::MpiJob* session) {
   const int rank = session ? session->Rank() : 0;
   const int ranks = session ? session->Size() : 1;
   // Errors name the rank in a job of several; a usage error (the same on every rank) is printed
@@ -456,7 +472,7 @@ int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session
       ranks > 1 ? "rank " + std::to_string(rank) + " of " + std::to_string(ranks) + ": " : "";
   try {
     return Run(args, rank, ranks);
-  } catch (const ds::cli::UsageError& e) {
+  } catch (const cli::UsageError& e) {
     if (rank == 0) {
       std::cerr << "directspec-train: " << e.what() << "\n";
     } else {
@@ -468,11 +484,11 @@ int Guarded(const std::vector<std::string>& args, const ds::cli::MpiJob* session
     return 2;
   } catch (const std::bad_alloc&) {
     std::cerr << "directspec-train: " << where << "error: out of memory while "
-              << ds::cli::Phase::Current() << "\n";
+              << cli::Phase::Current() << "\n";
     return 1;
   } catch (const std::length_error&) {  // a size beyond what a container can hold
     std::cerr << "directspec-train: " << where << "error: out of memory while "
-              << ds::cli::Phase::Current() << "\n";
+              << cli::Phase::Current() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "directspec-train: " << where << "error: " << e.what() << "\n";

@@ -34,9 +34,10 @@
 #include "directspec/directspec.hpp"
 
 namespace ds = directspec;
-using ds::cli::JsonLine;
-using ds::cli::Settings;
-using ds::cli::UsageError;
+namespace cli = directspec_cli;
+using cli::JsonLine;
+using cli::Settings;
+using cli::UsageError;
 
 namespace {
 
@@ -83,7 +84,7 @@ bool RefusedTrainFlag(const std::string& flag) {
 }
 
 std::pair<TuneFlags, Settings> ParseArgs(const std::vector<std::string>& args) {
-  namespace d = ds::cli::detail;
+  namespace d = cli::detail;
   TuneFlags t;
   std::vector<std::string> rest;
   for (std::size_t a = 0; a < args.size(); ++a) {
@@ -146,20 +147,19 @@ std::pair<TuneFlags, Settings> ParseArgs(const std::vector<std::string>& args) {
                                                          "directspec-train --preset-file)")));
     } else {
       rest.push_back(args[a]);
-      if (!inline_value && !ds::cli::IsSwitch(flag) && flag.rfind("--", 0) == 0 &&
-          a + 1 < args.size())
+      if (!inline_value && !cli::IsSwitch(flag) && flag.rfind("--", 0) == 0 && a + 1 < args.size())
         rest.push_back(args[++a]);
     }
   }
   if (t.trials == 0 && t.budget_minutes == 0) t.trials = 20;
   if (!t.save_model.empty() && !t.refit)
     throw UsageError("--save-model needs --refit (the search itself keeps no model)");
-  Settings s = ds::cli::ParseSettings(rest);
+  Settings s = cli::ParseSettings(rest);
   if (s.distributed)
     throw UsageError(
         "--distributed is directspec-train's (under mpirun); directspec-tune runs "
         "its trials in one process");
-  ds::cli::CheckMetricName(s, t.metric);
+  cli::CheckMetricName(s, t.metric);
   return {t, s};
 }
 
@@ -183,7 +183,7 @@ ds::DatasetOptions LoadOptions(const Settings& s) {
 /// The data the search sees: train and validation, never test. `how` says where validation
 /// came from.
 ds::Dataset LoadTuningData(const Settings& s, const TuneFlags& t, std::string& how) {
-  const ds::cli::Phase phase("loading the tuning data");
+  const cli::Phase phase("loading the tuning data");
   ds::Dataset d;
   if (!s.data.empty() || !s.train.empty()) {
     ds::DatasetFiles files;  // files.test stays empty: not read
@@ -229,7 +229,7 @@ ds::Dataset LoadTuningData(const Settings& s, const TuneFlags& t, std::string& h
 
 /// The data of --refit: train plus validation as one train part, and the test set.
 ds::Dataset LoadRefitData(const Settings& s) {
-  const ds::cli::Phase phase("loading the data for --refit");
+  const cli::Phase phase("loading the data for --refit");
   ds::Dataset d;
   if (!s.data.empty()) {
     auto files = ds::FindDatasetFiles(s.data);
@@ -255,21 +255,21 @@ ds::Dataset LoadRefitData(const Settings& s) {
   return d;
 }
 
-std::string ParamsText(const ds::cli::Assignment& a) {
+std::string ParamsText(const cli::Assignment& a) {
   std::string out;
   for (const auto& [name, value] : a) out += (out.empty() ? "" : " ") + name + "=" + value;
   return out;
 }
 
-std::string ParamsJson(const ds::cli::Assignment& a) {
+std::string ParamsJson(const cli::Assignment& a) {
   JsonLine j;
   for (const auto& [name, value] : a) j.Add(name, value);
   return j.Str();
 }
 
-std::string TrialJson(const ds::cli::TrialRecord& r, const std::string& metric) {
+std::string TrialJson(const cli::TrialRecord& r, const std::string& metric) {
   JsonLine j;
-  j.Add("trial", r.index).Add("origin", r.origin).Add("status", ds::cli::StatusName(r.status));
+  j.Add("trial", r.index).Add("origin", r.origin).Add("status", cli::StatusName(r.status));
   j.AddRaw("params", ParamsJson(r.assignment));
   j.Add("epochs_trained", r.epochs_trained).Add("best_epoch", r.best_epoch);
   j.Add("valid_" + metric, r.best_value);
@@ -291,11 +291,11 @@ std::string Fixed(double v, int digits = 4) {
   return o.str();
 }
 
-void PrintTrial(const ds::cli::TrialRecord& r, const std::string& metric, int total) {
+void PrintTrial(const cli::TrialRecord& r, const std::string& metric, int total) {
   std::cout << "trial " << r.index;
   if (total > 0) std::cout << "/" << total;
   std::cout << "  [" << r.origin << "]  " << ParamsText(r.assignment) << "\n    -> "
-            << ds::cli::StatusName(r.status) << " after " << r.epochs_trained << " epochs  valid "
+            << cli::StatusName(r.status) << " after " << r.epochs_trained << " epochs  valid "
             << metric << " " << (std::isfinite(r.best_value) ? Fixed(r.best_value) : "-")
             << (r.best_epoch > 0 ? " (epoch " + std::to_string(r.best_epoch) + ")" : "") << "  "
             << Fixed(r.seconds, 1) << " s";
@@ -303,18 +303,17 @@ void PrintTrial(const ds::cli::TrialRecord& r, const std::string& metric, int to
   std::cout << std::endl;
 }
 
-void PrintLeaderboard(const std::vector<ds::cli::TrialRecord>& trials, const std::string& metric,
+void PrintLeaderboard(const std::vector<cli::TrialRecord>& trials, const std::string& metric,
                       int rows) {
   std::cout << "\nleaderboard (validation " << metric << ", best epoch of each trial):\n";
   std::cout << "rank  trial  " << std::setw(8) << metric << "  epoch  status     settings\n";
   int rank = 0;
-  for (const auto* r : ds::cli::Leaderboard(trials)) {
+  for (const auto* r : cli::Leaderboard(trials)) {
     if (++rank > rows) break;
     std::cout << std::setw(4) << rank << "  " << std::setw(5) << r->index << "  " << std::setw(8)
               << (std::isfinite(r->best_value) ? Fixed(r->best_value) : "-") << "  " << std::setw(5)
-              << r->best_epoch << "  " << std::setw(9) << std::left
-              << ds::cli::StatusName(r->status) << std::right << "  " << ParamsText(r->assignment)
-              << "\n";
+              << r->best_epoch << "  " << std::setw(9) << std::left << cli::StatusName(r->status)
+              << std::right << "  " << ParamsText(r->assignment) << "\n";
   }
 }
 
@@ -327,10 +326,9 @@ int Run(const std::vector<std::string>& args) {
   const auto start = std::chrono::steady_clock::now();
   auto [t, base] = ParseArgs(args);
 
-  ds::cli::SearchSpace space =
-      ds::cli::ParseSpace(ds::cli::DefaultSpaceText(base), "the default space");
-  if (!t.space_file.empty()) space.Override(ds::cli::ParseSpaceFile(t.space_file));
-  if (!t.space.empty()) space.Override(ds::cli::ParseSpace(t.space, "--space"));
+  cli::SearchSpace space = cli::ParseSpace(cli::DefaultSpaceText(base), "the default space");
+  if (!t.space_file.empty()) space.Override(cli::ParseSpaceFile(t.space_file));
+  if (!t.space.empty()) space.Override(cli::ParseSpace(t.space, "--space"));
   if (t.show_space) {
     std::cout << space.Describe() << "\n";
     return 0;
@@ -354,20 +352,20 @@ int Run(const std::vector<std::string>& args) {
 
   std::string validation;
   ds::Dataset data = LoadTuningData(base, t, validation);
-  const std::string clamped = ds::cli::ClampBatch(base, data);
+  const std::string clamped = cli::ClampBatch(base, data);
   if (!clamped.empty()) std::cerr << "directspec-tune: note: " << clamped << "\n";
   if (data.valid_pairs.empty())
     throw std::runtime_error("the validation part is empty: nothing to score the search on");
-  std::unique_ptr<ds::cli::RunLog> json;
-  if (!t.json.empty()) json = std::make_unique<ds::cli::RunLog>(t.json, "directspec-tune");
+  std::unique_ptr<cli::RunLog> json;
+  if (!t.json.empty()) json = std::make_unique<cli::RunLog>(t.json, "directspec-tune");
 
-  ds::cli::TunerOptions options;
+  cli::TunerOptions options;
   options.trials = t.trials;
   options.budget_seconds = t.budget_minutes * 60;
   options.eta = t.eta;
   options.eval_every = t.eval_every;
   options.seed = base.seed;
-  const auto rungs = ds::cli::Rungs(space.min_epochs, space.max_epochs, t.eta);
+  const auto rungs = cli::Rungs(space.min_epochs, space.max_epochs, t.eta);
   std::string rung_text;
   for (int r : rungs) rung_text += (rung_text.empty() ? "" : ", ") + std::to_string(r);
   const std::string budget =
@@ -398,15 +396,15 @@ int Run(const std::vector<std::string>& args) {
 
   ds::EvalOptions eval_options;
   eval_options.ks = std::vector<ds::Index>(base.topk.begin(), base.topk.end());
-  ds::cli::TrainingObjective objective(base, data.train, data.valid_pairs, t.metric, eval_options);
-  const auto trials = ds::cli::RunSearch(space, options, objective, [&](const auto& record) {
+  cli::TrainingObjective objective(base, data.train, data.valid_pairs, t.metric, eval_options);
+  const auto trials = cli::RunSearch(space, options, objective, [&](const auto& record) {
     if (!t.quiet) PrintTrial(record, t.metric, t.trials);
     if (json) json->WriteLine(TrialJson(record, t.metric));
   });
   const double search_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!t.quiet) PrintLeaderboard(trials, t.metric, t.top);
-  const auto board = ds::cli::Leaderboard(trials);
+  const auto board = cli::Leaderboard(trials);
   if (board.empty() || !board.front()->Ranked())
     throw std::runtime_error("no trial produced a finite validation " + t.metric +
                              " (every trial diverged or failed; see the lines above)");
@@ -414,9 +412,9 @@ int Run(const std::vector<std::string>& args) {
   const Settings best_settings = objective.TrialSettings(best.assignment, best.best_epoch);
   int stopped = 0, diverged = 0, failed = 0;
   for (const auto& r : trials) {
-    stopped += r.status == ds::cli::TrialStatus::kStopped;
-    diverged += r.status == ds::cli::TrialStatus::kDiverged;
-    failed += r.status == ds::cli::TrialStatus::kFailed;
+    stopped += r.status == cli::TrialStatus::kStopped;
+    diverged += r.status == cli::TrialStatus::kDiverged;
+    failed += r.status == cli::TrialStatus::kFailed;
   }
   std::cout << "\nbest: trial " << best.index << ", validation " << t.metric << " "
             << Fixed(best.best_value) << " at epoch " << best.best_epoch << "  ("
@@ -424,17 +422,17 @@ int Run(const std::vector<std::string>& args) {
             << trials.size() << " trials (" << stopped << " stopped early, " << diverged
             << " diverged, " << failed << " failed) in " << Fixed(search_seconds, 1) << " s\n";
   if (!t.out.empty()) {
-    const ds::cli::Phase phase("writing --out " + t.out);
+    const cli::Phase phase("writing --out " + t.out);
     std::ostringstream score;
     score << "validation " << t.metric << " " << Fixed(best.best_value) << " at epoch "
           << best.best_epoch << " (trial " << best.index << " of " << trials.size() << ", "
           << validation << ")";
     const std::string text =
-        ds::cli::PresetFileText(best_settings, {"directspec preset written by directspec-tune",
-                                                "data: " + data.report.source, score.str(),
-                                                "search space: " + space.Describe(),
-                                                "use: directspec-train --data DIR --preset-file " +
-                                                    t.out + " (flags given after it win)"});
+        cli::PresetFileText(best_settings, {"directspec preset written by directspec-tune",
+                                            "data: " + data.report.source, score.str(),
+                                            "search space: " + space.Describe(),
+                                            "use: directspec-train --data DIR --preset-file " +
+                                                t.out + " (flags given after it win)"});
     ds::AtomicWriteFile(t.out, std::string_view(text));
     std::cout << "wrote the best setting to " << t.out << "\n";
   }
@@ -450,16 +448,16 @@ int Run(const std::vector<std::string>& args) {
   if (t.refit) {
     const ds::Dataset full = LoadRefitData(base);
     Settings refit = best_settings;
-    ds::cli::ClampBatch(refit, full);
+    cli::ClampBatch(refit, full);
     std::cout << "\nrefit: trial " << best.index << "'s setting on train + validation ("
               << full.train.Nnz() << " interactions) for " << refit.epochs << " epochs\n";
     const auto refit_start = std::chrono::steady_clock::now();
     ds::EvalOptions test_options;
     test_options.ks = eval_options.ks;
     const ds::Evaluator test_evaluator(full.train, full.test_pairs, test_options);
-    ds::RowMatrix<ds::cli::CliScalar> U, I;
-    const ds::EvalResult result = ds::cli::VisitTrainer(refit, [&](auto& trainer) {
-      const ds::cli::Phase phase("refitting");
+    ds::RowMatrix<cli::CliScalar> U, I;
+    const ds::EvalResult result = cli::VisitTrainer(refit, [&](auto& trainer) {
+      const cli::Phase phase("refitting");
       ds::DivergenceGuard guard;
       trainer.Train(full.train, guard);
       trainer.Encoder().InferenceEmbeddings(U, I);
@@ -479,10 +477,10 @@ int Run(const std::vector<std::string>& args) {
       json->WriteLine(j.Str());
     }
     if (!t.save_model.empty()) {
-      const ds::cli::Phase phase("saving --save-model " + t.save_model);
+      const cli::Phase phase("saving --save-model " + t.save_model);
       ds::ModelMetadata meta;
       meta.encoder = refit.model;
-      meta.hyperparameters["preset_text"] = ds::cli::PresetFileText(refit, {});
+      meta.hyperparameters["preset_text"] = cli::PresetFileText(refit, {});
       if (full.ids) {
         meta.user_ids = full.ids->users.RawIds();
         meta.item_ids = full.ids->items.RawIds();
@@ -505,8 +503,7 @@ int main(int argc, char** argv) {
     std::cerr << "directspec-tune: " << e.what() << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
-    std::cerr << "directspec-tune: error: out of memory while " << ds::cli::Phase::Current()
-              << "\n";
+    std::cerr << "directspec-tune: error: out of memory while " << cli::Phase::Current() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "directspec-tune: error: " << e.what() << "\n";

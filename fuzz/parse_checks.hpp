@@ -132,7 +132,7 @@ inline void CheckError(std::string_view text, std::string_view source,
 inline bool CsvSafe(const std::string& raw) {
   if (raw.empty() || raw.rfind("\xEF\xBB\xBF", 0) == 0) return false;
   for (char c : raw)
-    if (c == ',' || c == '\n' || directspec::detail::IsBlank(c)) return false;
+    if (c == ',' || c == '\n' || directspec::IsBlank(c)) return false;
   return true;
 }
 

@@ -2,6 +2,7 @@
 // build without AVX2/FMA prints on a CPU that has them. The portable CI build and the native one
 // run this with different flags, so each checks its own side of the warning.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <sstream>
 
 #include "directspec/core/build_info.hpp"
@@ -46,5 +47,22 @@ TEST_CASE("The SIMD warning appears exactly when a faster build would run here",
   std::ostringstream info, warnings;
   ds::PrintBuildInfo(info, warnings);
   CHECK(info.str() == "build: " + ds::CompiledBuildInfo().Summary() + "\n");
-  CHECK(warnings.str().empty() == ds::SimdWarning().empty());
+  CHECK(warnings.str().empty() == ds::StartupSimdWarning().empty());
+}
+
+TEST_CASE("DIRECTSPEC_NO_SIMD_WARNING silences the start-up warning and nothing else",
+          "[core][build]") {
+  ds::BuildInfo slow = ds::CompiledBuildInfo();
+  slow.avx2_fma = false;
+  slow.simd = "SSE2";
+  const char* before = std::getenv(ds::kNoSimdWarningVariable);
+  const std::string saved = before ? before : "";
+  ::setenv(ds::kNoSimdWarningVariable, "1", 1);
+  CHECK(ds::StartupSimdWarning(slow).empty());
+  CHECK(ds::SimdWarning(slow).empty() == !ds::CpuHasAvx2Fma());  // the check itself still runs
+  ::setenv(ds::kNoSimdWarningVariable, "0", 1);
+  CHECK(ds::StartupSimdWarning(slow) == ds::SimdWarning(slow));
+  ::unsetenv(ds::kNoSimdWarningVariable);
+  CHECK(ds::StartupSimdWarning(slow) == ds::SimdWarning(slow));
+  if (before) ::setenv(ds::kNoSimdWarningVariable, saved.c_str(), 1);
 }

@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/evaluation_callbacks.hpp"
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/filters.hpp"
 #include "directspec/io/checkpoint.hpp"
@@ -31,35 +31,19 @@
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/callbacks.hpp"
 #include "directspec/train/learning_signals.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "support/random_train.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;
+using directspec::testing::TempDir;
 
 namespace {
 
 // A fresh directory under the system temp dir, removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() / ("directspec-checkpoint-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& Path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 using directspec::testing::RandomTrain;
 
 std::vector<std::pair<Id, Id>> HeldOut(Index users, Index items, std::uint64_t seed) {
@@ -136,8 +120,8 @@ void CheckResumeIsBitIdentical(const std::function<T()>& make, Index half, int t
   eo.ks = {10};
   const Evaluator valid_eval(train, valid, eo), test_eval(train, test, eo);
   const EarlyStoppingOptions so{.metric = "ndcg@10", .patience = 100, .restore_best = true};
-  TempDir dir;
-  const fs::path path = dir.Path() / "run.dspc";
+  TempDir dir("checkpoint");
+  const fs::path path = dir.path / "run.dspc";
 
   T full = make();
   auto options = full.GetOptions();
@@ -234,14 +218,14 @@ PlusGCN<float> MakeGCN(int threads, Index micro_batches) {
   o.shrink = 0.02;
   o.user_filter = o.item_filter = {.alpha = 0.7f, .tau = 4.0f};
   return PlusGCN<float>(o, LightGCN<float>({.dim = 8, .layers = 3}),
-                        WithOutputL2<LogLoss<float>>({.reg = 0.01f}), UserThenPositive<>(),
+                        WithOutputL2<LogLoss<float>>({.output_l2 = 0.01f}), UserThenPositive<>(),
                         Sgd<float, ExponentialDecay>(40.0, {0.95}));
 }
 
 BprMFAdam MakeBpr(int threads) {
   auto o = BaseOptions<BprMFAdam>(threads, 2);
   o.normalize_rows = false;
-  o.layer0_l2 = 1e-3;
+  o.weight_decay = 1e-3;
   return BprMFAdam(o, MF<float>({.dim = 8}), BprLoss<float>(),
                    UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = 1})),
                    Adam<float, ExponentialDecay>({.learning_rate = 0.01}, {0.9}));
@@ -280,7 +264,7 @@ TEST_CASE("Resuming a checkpoint is bit-identical to an uninterrupted run",
     SECTION("LightGCN with 2 micro-batches, threads " + std::to_string(threads)) {
       CheckResumeIsBitIdentical<PlusGCN<float>>([&] { return MakeGCN(threads, 2); }, 3, threads);
     }
-    SECTION("MF + BPR, Adam moments and layer-0 L2, threads " + std::to_string(threads)) {
+    SECTION("MF + BPR, Adam moments and weight decay, threads " + std::to_string(threads)) {
       CheckResumeIsBitIdentical<BprMFAdam>([&] { return MakeBpr(threads); }, 3, threads);
     }
   }
@@ -289,8 +273,8 @@ TEST_CASE("Resuming a checkpoint is bit-identical to an uninterrupted run",
 TEST_CASE("A checkpoint of other data, another model or other settings is refused",
           "[checkpoint]") {
   const Interactions train = RandomTrain(30, 20, 150, 4);
-  TempDir dir;
-  const fs::path path = dir.Path() / "run.dspc";
+  TempDir dir("checkpoint");
+  const fs::path path = dir.path / "run.dspc";
   auto trainer = MakeMF(1);
   trainer.Train(train);
   SaveCheckpoint(path, trainer, MakeCheckpointFingerprint(trainer, train, "lr 40"));
@@ -335,7 +319,7 @@ TEST_CASE("A checkpoint of other data, another model or other settings is refuse
                       Catch::Contains("does not fit this run") && Catch::Contains("'sgd'"));
   }
   SECTION("a missing file") {
-    CHECK_THROWS_WITH(LoadCheckpoint(dir.Path() / "none.dspc", fresh, train, fp),
+    CHECK_THROWS_WITH(LoadCheckpoint(dir.path / "none.dspc", fresh, train, fp),
                       Catch::Contains("none.dspc") && Catch::Contains("No such file"));
   }
 }
@@ -434,8 +418,8 @@ TEST_CASE("Structural errors behind a valid checksum are named", "[checkpoint][c
 
 TEST_CASE("Checkpoints are written all-or-nothing and only between epochs", "[checkpoint]") {
   const Interactions train = RandomTrain(30, 20, 150, 4);
-  TempDir dir;
-  const fs::path path = dir.Path() / "run.dspc";
+  TempDir dir("checkpoint");
+  const fs::path path = dir.path / "run.dspc";
   auto trainer = MakeMF(1);
   trainer.Train(train);
   const auto fp = MakeCheckpointFingerprint(trainer, train);
@@ -457,7 +441,7 @@ TEST_CASE("Checkpoints are written all-or-nothing and only between epochs", "[ch
   };
   CHECK_THROWS_WITH(WriteCheckpoint(path, c, failing), Catch::Contains("No space left"));
   CHECK(ReadFileBytes(path) == before);  // the previous checkpoint is whole
-  CHECK(std::distance(fs::directory_iterator(dir.Path()), fs::directory_iterator()) == 1);
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 
   // Inside an epoch the tables belong to no epoch: SaveState refuses.
   CHECK_THROWS_WITH(trainer.Train(train, SaveMidEpoch{}), Catch::Contains("inside an epoch"));

@@ -9,6 +9,7 @@
 #include "directspec/train/configurations.hpp"
 
 namespace ds = directspec;
+namespace cli = directspec_cli;
 
 TEST_CASE("Every reference preset equals the recipe it names", "[cli][presets]") {
   const std::pair<ds::ReferenceDataset, std::string> datasets[] = {
@@ -25,7 +26,7 @@ TEST_CASE("Every reference preset equals the recipe it names", "[cli][presets]")
     for (const auto& [model, suffix] : models) {
       const std::string name = dname + suffix;
       INFO("preset " << name);
-      const ds::cli::Settings s = ds::cli::ParseSettings({"--preset", name});
+      const cli::Settings s = cli::ParseSettings({"--preset", name});
       const ds::RecipeSettings r = ds::ReferenceRecipe(dataset, model);
       const bool lightgcn = suffix.find("lightgcn") != std::string::npos;
       const bool adaptive = suffix.find("adaptive") != std::string::npos;
@@ -43,7 +44,7 @@ TEST_CASE("Every reference preset equals the recipe it names", "[cli][presets]")
       CHECK(s.tau0 == r.tau0);
       CHECK(s.tau1 == r.tau1);
       CHECK(s.shrink == r.shrink);
-      CHECK(s.reg == (lightgcn ? r.output_l2 : 0.0));
+      CHECK(s.output_l2 == (lightgcn ? r.output_l2 : 0.0));
       if (lightgcn) CHECK(s.layers == r.layers);
       ++checked;
     }
@@ -51,7 +52,7 @@ TEST_CASE("Every reference preset equals the recipe it names", "[cli][presets]")
 }
 
 TEST_CASE("Explicit flags win over a preset", "[cli][presets]") {
-  const ds::cli::Settings s = ds::cli::ParseSettings({"--preset", "gowalla-mf", "--lr", "7"});
+  const cli::Settings s = cli::ParseSettings({"--preset", "gowalla-mf", "--lr", "7"});
   CHECK(s.lr == 7.0);
   CHECK(s.alpha ==
         ds::ReferenceRecipe(ds::ReferenceDataset::kGowalla, ds::ReferenceModel::kMF).alpha);

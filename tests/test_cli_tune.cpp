@@ -21,43 +21,17 @@
 #include "../examples/cli/tuner.hpp"
 #include "directspec/directspec.hpp"
 #include "support/child_process.hpp"
+#include "support/error_of.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
-using namespace directspec::cli;
+using namespace directspec_cli;
 using namespace directspec::test;
 namespace fs = std::filesystem;
+using directspec::testing::MessageOf;
+using directspec::testing::TempDir;
 
-namespace {
-
-struct TempDir {
-  fs::path root;
-  TempDir() {
-    static int counter = 0;
-    root = fs::temp_directory_path() /
-           ("directspec-tune-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(root);
-    fs::create_directories(root);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  fs::path Write(const std::string& name, const std::string& text) const {
-    std::ofstream(root / name, std::ios::binary) << text;
-    return root / name;
-  }
-};
-
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // ------------------------------------------------------------------------------- preset files
 
@@ -92,7 +66,7 @@ TEST_CASE("preset file: the text of a setting reads back to the same setting", "
       s.layer_weights = "mean";
       s.loss = "ssm";
       s.temperature = 0.07;
-      s.reg = 0.01;
+      s.output_l2 = 0.01;
       s.dim = 32;
     } else {
       s.filter = "directspec";
@@ -120,7 +94,7 @@ TEST_CASE("preset file: comments, blanks, trailing comments and --key are accept
 
 TEST_CASE("preset file: corrupt input names the file, the line and the value", "[tune]") {
   auto error = [](const std::string& text) {
-    return ErrorOf([&] {
+    return MessageOf<UsageError>([&] {
       Settings s;
       ApplyPresetEntries(s, ParsePresetText(text, "best.preset"), "best.preset");
     });
@@ -142,7 +116,7 @@ TEST_CASE("preset file: corrupt input names the file, the line and the value", "
 }
 
 TEST_CASE("preset file: directspec-train applies preset, then preset file, then flags", "[tune]") {
-  TempDir dir;
+  TempDir dir("tune");
   const auto path = dir.Write("p.preset", "lr = 42\nalpha = 0.25\ntau = 6\n");
   const Settings s =
       ParseSettings({"--tau", "8", "--preset-file", path.string(), "--preset", "citeulike-mf"});
@@ -151,16 +125,16 @@ TEST_CASE("preset file: directspec-train applies preset, then preset file, then 
   CHECK(s.tau == 8);        // the explicit flag over both
   CHECK(s.shrink == 0.03);  // the named preset where the file is silent
   CHECK(s.preset_file == path.string());
-  CHECK(ErrorOf([&] {
-          ParseSettings({"--preset-file", (dir.root / "absent").string()});
+  CHECK(MessageOf<UsageError>([&] {
+          ParseSettings({"--preset-file", (dir.path / "absent").string()});
         })
-            .find("bad value for --preset-file: '" + (dir.root / "absent").string() +
+            .find("bad value for --preset-file: '" + (dir.path / "absent").string() +
                   "': cannot open") == 0);
   dir.Write("bad.preset", "alpha = 0.5\ndim = -3\n");
-  CHECK(ErrorOf([&] {
-          ParseSettings({"--preset-file", (dir.root / "bad.preset").string()});
+  CHECK(MessageOf<UsageError>([&] {
+          ParseSettings({"--preset-file", (dir.path / "bad.preset").string()});
         }) ==
-        (dir.root / "bad.preset").string() + ":2: bad value for --dim: '-3' must be positive");
+        (dir.path / "bad.preset").string() + ":2: bad value for --dim: '-3' must be positive");
 }
 
 // ------------------------------------------------------------------------------- search space
@@ -187,7 +161,7 @@ TEST_CASE("search space: entries parse to dimensions and print back", "[tune]") 
 
 TEST_CASE("search space: parsing errors name the entry and the reason", "[tune]") {
   auto error = [](const std::string& text) {
-    return ErrorOf([&] { ParseSpace(text, "--space"); });
+    return MessageOf<UsageError>([&] { ParseSpace(text, "--space"); });
   };
   CHECK(error("colour=1:2").find("--space: 'colour=1:2': 'colour' cannot be tuned (tunable: ") ==
         0);
@@ -215,9 +189,9 @@ TEST_CASE("search space: parsing errors name the entry and the reason", "[tune]"
         "--space: 'epochs=0:20': epochs must be whole numbers in [1, "
         "1000000]");
   CHECK(error("alpha=1:2,,tau=3") == "--space: empty entry in 'alpha=1:2,,tau=3'");
-  TempDir dir;
+  TempDir dir("tune");
   const auto file = dir.Write("space.txt", "# my space\nalpha=0.2:1.5\n\ntau=1:10:logg\n");
-  CHECK(ErrorOf([&] { ParseSpaceFile(file.string()); }) ==
+  CHECK(MessageOf<UsageError>([&] { ParseSpaceFile(file.string()); }) ==
         file.string() + ":4: 'tau=1:10:logg': unknown scale 'logg' (expected log, int or log-int)");
 }
 
@@ -466,21 +440,21 @@ TEST_CASE("divergence: a real trainer with an absurd learning rate is cut, not t
 namespace {
 
 struct Program {
-  TempDir dir;
+  TempDir dir{"tune"};
   ChildStatus Run(std::vector<std::string> args, const std::string& program = DIRECTSPEC_TUNE) {
     args.insert(args.begin(), program);
     ChildSetup setup;
-    setup.stdout_path = (dir.root / "stdout.txt").string();
-    setup.stderr_path = (dir.root / "stderr.txt").string();
+    setup.stdout_path = (dir.path / "stdout.txt").string();
+    setup.stderr_path = (dir.path / "stderr.txt").string();
     setup.env = {"OMP_NUM_THREADS=1", "OMP_WAIT_POLICY=passive"};
-    return Wait(StartProgram(args, dir.root.string(), setup));
+    return Wait(StartProgram(args, dir.path.string(), setup));
   }
-  std::string Out() const { return ReadText(dir.root / "stdout.txt"); }
-  std::string Err() const { return ReadText(dir.root / "stderr.txt"); }
+  std::string Out() const { return ReadText(dir.path / "stdout.txt"); }
+  std::string Err() const { return ReadText(dir.path / "stderr.txt"); }
 
   // A small dense data set: 80 users x 60 items, ~12 items each, as-is ids.
   fs::path Data(const std::string& name, const std::string& test_text) const {
-    const auto folder = dir.root / name;
+    const auto folder = dir.path / name;
     fs::create_directories(folder);
     std::string train = "user,item\n";
     auto engine = MakeStream(11);
@@ -534,10 +508,10 @@ TEST_CASE("program: a tiny tune writes a preset directspec-train accepts, determ
   CHECK(out.find("leaderboard (validation ndcg@20") != std::string::npos);
   CHECK(out.find("the test set is not read") != std::string::npos);
   CHECK(out.find("TEST") == std::string::npos);
-  const std::string log = ReadText(p.dir.root / "a.jsonl");
+  const std::string log = ReadText(p.dir.path / "a.jsonl");
   CHECK(std::count(log.begin(), log.end(), '\n') == 4 + 2);  // header, 4 trials, summary
   Settings preset;
-  ApplyPresetFile(preset, (p.dir.root / "best.preset").string());
+  ApplyPresetFile(preset, (p.dir.path / "best.preset").string());
   CHECK(preset.dim == 8);
   CHECK(preset.epochs >= 1);
   CHECK(preset.epochs <= 3);
@@ -551,7 +525,7 @@ TEST_CASE("program: a tiny tune writes a preset directspec-train accepts, determ
   auto again = TinyTune(data);
   for (const char* a : {"--json", "b.jsonl"}) again.push_back(a);
   REQUIRE(p.Run(again).code == 0);
-  CHECK(WithoutSeconds(ReadText(p.dir.root / "b.jsonl")) == WithoutSeconds(log));
+  CHECK(WithoutSeconds(ReadText(p.dir.path / "b.jsonl")) == WithoutSeconds(log));
 }
 
 TEST_CASE("program: without --refit nothing reads the test file, --refit reads it once",

@@ -17,54 +17,18 @@
 
 #include "directspec/data.hpp"
 #include "directspec/io/interaction_writers.hpp"
+#include "support/error_of.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
+using directspec::testing::ErrorOf;
 namespace fs = std::filesystem;
+using directspec::testing::TempDir;
 using Pairs = std::vector<std::pair<Id, Id>>;
 
 namespace {
 
 /// A fresh directory under the system temp dir, removed with its contents at scope exit.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path_ =
-        fs::temp_directory_path() / ("directspec_data_" + tag + "_" + std::to_string(::getpid()) +
-                                     "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& Path() const { return path_; }
-  fs::path Write(const std::string& name, const std::string& bytes) const {
-    const fs::path p = path_ / name;
-    std::FILE* f = std::fopen(p.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-    std::fclose(f);
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
-
-template <class F>
-std::optional<DataError> ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -315,12 +279,12 @@ TEST_CASE("Bad-input table: each row is a real file, error text or documented re
       dir.Write("train.csv", row.train);
       dir.Write("test.csv", row.test);
       if (row.file.empty()) {
-        const Dataset d = LoadDataset(dir.Path(), row.options);
+        const Dataset d = LoadDataset(dir.path, row.options);
         row.check(d);
       } else {
-        const auto e = ErrorOf([&] { LoadDataset(dir.Path(), row.options); });
+        const auto e = ErrorOf<DataError>([&] { LoadDataset(dir.path, row.options); });
         REQUIRE(e);
-        const std::string path = (dir.Path() / row.file).string();
+        const std::string path = (dir.path / row.file).string();
         CHECK(e->File() == path);
         CHECK(e->Line() == row.line);
         CHECK(e->Text() == row.text);
@@ -332,29 +296,29 @@ TEST_CASE("Bad-input table: each row is a real file, error text or documented re
 
 TEST_CASE("Missing files and folders name the path", "[data][dataset][errors]") {
   TempDir dir("missing");
-  auto e = ErrorOf([&] { LoadDataset(dir.Path()); });
+  auto e = ErrorOf<DataError>([&] { LoadDataset(dir.path); });
   REQUIRE(e);
-  CHECK(e->File() == (dir.Path() / "train.csv").string());
+  CHECK(e->File() == (dir.path / "train.csv").string());
   CHECK(e->Line() == 0);
-  CHECK(std::string(e->what()) == (dir.Path() / "train.csv").string() +
+  CHECK(std::string(e->what()) == (dir.path / "train.csv").string() +
                                       ": cannot open: no such file (also looked for train.tsv, "
                                       "train.txt)");
   dir.Write("train.csv", "0,1\n");
-  e = ErrorOf([&] { LoadDataset(dir.Path()); });
+  e = ErrorOf<DataError>([&] { LoadDataset(dir.path); });
   REQUIRE(e);
-  CHECK(e->File() == (dir.Path() / "test.csv").string());
-  e = ErrorOf([&] { LoadDataset(dir.Path() / "nope"); });
+  CHECK(e->File() == (dir.path / "test.csv").string());
+  e = ErrorOf<DataError>([&] { LoadDataset(dir.path / "nope"); });
   REQUIRE(e);
   CHECK(std::string(e->what()) ==
-        (dir.Path() / "nope").string() + ": cannot open dataset: not a directory");
-  e = ErrorOf([&] {
-    LoadDataset(DatasetFiles{dir.Path() / "train.csv", dir.Path() / "t.csv", {}});
+        (dir.path / "nope").string() + ": cannot open dataset: not a directory");
+  e = ErrorOf<DataError>([&] {
+    LoadDataset(DatasetFiles{dir.path / "train.csv", dir.path / "t.csv", {}});
   });
   REQUIRE(e);
-  CHECK(std::string(e->what()) == (dir.Path() / "t.csv").string() + ": cannot open: no such file");
-  e = ErrorOf([&] { ReadInteractionsFile(dir.Path()); });
+  CHECK(std::string(e->what()) == (dir.path / "t.csv").string() + ": cannot open: no such file");
+  e = ErrorOf<DataError>([&] { ReadInteractionsFile(dir.path); });
   REQUIRE(e);
-  CHECK(std::string(e->what()) == dir.Path().string() + ": cannot open: is a directory");
+  CHECK(std::string(e->what()) == dir.path.string() + ": cannot open: is a directory");
 }
 
 TEST_CASE("LoadDataset: one index space over train, valid and test", "[data][dataset]") {
@@ -362,7 +326,7 @@ TEST_CASE("LoadDataset: one index space over train, valid and test", "[data][dat
   dir.Write("train.csv", "user,item\n0,0\n1,1\n1,2\n");
   dir.Write("valid.csv", "user,item\n3,1\n");
   dir.Write("test.csv", "user,item\n0,4\n1,1\n");
-  const Dataset d = LoadDataset(dir.Path());
+  const Dataset d = LoadDataset(dir.path);
   CHECK(d.Users() == 4);
   CHECK(d.Items() == 5);
   for (const Interactions* part : {&d.train, &d.test, &*d.valid}) {
@@ -377,8 +341,8 @@ TEST_CASE("LoadDataset: one index space over train, valid and test", "[data][dat
   CHECK(d.report.test_vs_train.pairs_in_train == 1);
   CHECK(d.report.test_vs_train.items_not_in_train == 1);
   CHECK_FALSE(d.ids.has_value());
-  CHECK(d.report.source == dir.Path().string());
-  CHECK(d.report.train.file == (dir.Path() / "train.csv").string());
+  CHECK(d.report.source == dir.path.string());
+  CHECK(d.report.train.file == (dir.path / "train.csv").string());
   const std::string summary = d.report.Summary();
   CHECK(summary.find(": 4 users x 5 items, ids as-is\n") != std::string::npos);
   CHECK(summary.find("  valid: 1 rows, 1 unique pairs (0 duplicates merged), 1 users, 1 items") !=
@@ -390,7 +354,7 @@ TEST_CASE("LoadDataset: one index space over train, valid and test", "[data][dat
   DatasetOptions declared;
   declared.parse.declared_users = 10;
   declared.parse.declared_items = 7;
-  const Dataset wide = LoadDataset(dir.Path(), declared);
+  const Dataset wide = LoadDataset(dir.path, declared);
   CHECK(wide.Users() == 10);
   CHECK(wide.Items() == 7);
   CHECK(wide.report.users_in_no_part == 7);  // 2 and 4..9
@@ -400,15 +364,14 @@ TEST_CASE("LoadDataset: LightGCN .txt parts and explicit paths", "[data][dataset
   TempDir dir("lightgcn");
   dir.Write("train.txt", "0 1 2\n1 0\n2\n");
   dir.Write("test.txt", "0 3\n1 2 1\n");
-  const Dataset d = LoadDataset(dir.Path());
+  const Dataset d = LoadDataset(dir.path);
   CHECK(d.train.Pairs() == Pairs{{0, 1}, {0, 2}, {1, 0}});
   CHECK(d.test_pairs == Pairs{{0, 3}, {1, 2}, {1, 1}});
   CHECK(d.Users() == 3);  // user 2 listed without items
   CHECK(d.Items() == 4);
   // Explicit paths, mixed formats, no test part.
   dir.Write("extra.csv", "user,item\n5,0\n");
-  const Dataset e =
-      LoadDataset(DatasetFiles{dir.Path() / "extra.csv", {}, dir.Path() / "test.txt"});
+  const Dataset e = LoadDataset(DatasetFiles{dir.path / "extra.csv", {}, dir.path / "test.txt"});
   CHECK(e.Users() == 6);
   CHECK(e.test.Nnz() == 0);
   CHECK(e.valid_pairs == Pairs{{0, 3}, {1, 2}, {1, 1}});
@@ -422,7 +385,7 @@ TEST_CASE("LoadDataset: remapped ids share one IdMaps across parts", "[data][dat
   dir.Write("test.csv", "u9,m1\nu3,m5\n");
   DatasetOptions o;
   o.parse.ids = IdPolicy::kRemap;
-  const Dataset d = LoadDataset(dir.Path(), o);
+  const Dataset d = LoadDataset(dir.path, o);
   REQUIRE(d.ids);
   // Filled in the order train, valid, test.
   CHECK(d.ids->users.RawIds() == std::vector<std::string>{"u7", "u3", "u9"});
@@ -446,9 +409,9 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   so.seed = 3;
   const Dataset d = MakeSyntheticDataset(so);
   TempDir dir("roundtrip");
-  WritePairsCsv(dir.Path() / "train.csv", d.train.Pairs());
-  WritePairsCsv(dir.Path() / "test.csv", d.test_pairs);
-  const Dataset back = LoadDataset(dir.Path());
+  WritePairsCsv(dir.path / "train.csv", d.train.Pairs());
+  WritePairsCsv(dir.path / "test.csv", d.test_pairs);
+  const Dataset back = LoadDataset(dir.path);
   CHECK(back.train.Pairs() == d.train.Pairs());
   CHECK(back.test_pairs == d.test_pairs);
   CHECK(back.test.Pairs() == d.test.Pairs());
@@ -459,14 +422,14 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   CHECK(back.report.test_vs_train.items_not_in_train == d.report.test_vs_train.items_not_in_train);
 
   // Header-less CSV.
-  WritePairsCsv(dir.Path() / "train.csv", d.train.Pairs(), nullptr, false);
-  CHECK(LoadDataset(dir.Path()).train.Pairs() == d.train.Pairs());
+  WritePairsCsv(dir.path / "train.csv", d.train.Pairs(), nullptr, false);
+  CHECK(LoadDataset(dir.path).train.Pairs() == d.train.Pairs());
 
   // LightGCN text (users without items written too, so the index space is kept).
   TempDir lg("roundtrip_lg");
-  WriteLightGcn(lg.Path() / "train.txt", d.train, nullptr, true);
-  WriteLightGcn(lg.Path() / "test.txt", d.test);
-  const Dataset lgd = LoadDataset(lg.Path());
+  WriteLightGcn(lg.path / "train.txt", d.train, nullptr, true);
+  WriteLightGcn(lg.path / "test.txt", d.test);
+  const Dataset lgd = LoadDataset(lg.path);
   CHECK(lgd.train.Pairs() == d.train.Pairs());
   CHECK(lgd.test.Pairs() == d.test.Pairs());
   CHECK(lgd.Users() == d.Users());
@@ -477,11 +440,11 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   rm.Write("test.csv", "user,item\nbo,x1\ncy,x9\n");
   DatasetOptions remap;
   remap.parse.ids = IdPolicy::kRemap;
-  const Dataset r = LoadDataset(rm.Path(), remap);
+  const Dataset r = LoadDataset(rm.path, remap);
   TempDir rm2("roundtrip_remap2");
-  WritePairsCsv(rm2.Path() / "train.csv", r.train.Pairs(), &*r.ids);
-  WritePairsCsv(rm2.Path() / "test.csv", r.test_pairs, &*r.ids);
-  const Dataset r2 = LoadDataset(rm2.Path(), remap);
+  WritePairsCsv(rm2.path / "train.csv", r.train.Pairs(), &*r.ids);
+  WritePairsCsv(rm2.path / "test.csv", r.test_pairs, &*r.ids);
+  const Dataset r2 = LoadDataset(rm2.path, remap);
   auto raw = [](const Dataset& x, const Pairs& p) {
     std::set<std::pair<std::string, std::string>> s;
     for (const auto& [u, i] : p) s.emplace(x.ids->users.Raw(u), x.ids->items.Raw(i));
@@ -492,9 +455,10 @@ TEST_CASE("Round trip: WritePairsCsv / WriteLightGcn and reload give equal datas
   CHECK(r2.ids->users.Size() == r.ids->users.Size());
 
   // Writing to a missing folder names the file.
-  const auto e = ErrorOf([&] { WritePairsCsv(dir.Path() / "no" / "x.csv", d.test_pairs); });
+  const auto e =
+      ErrorOf<DataError>([&] { WritePairsCsv(dir.path / "no" / "x.csv", d.test_pairs); });
   REQUIRE(e);
-  CHECK_THAT(std::string(e->what()), Catch::StartsWith((dir.Path() / "no" / "x.csv").string() +
+  CHECK_THAT(std::string(e->what()), Catch::StartsWith((dir.path / "no" / "x.csv").string() +
                                                        ": cannot create the temporary file") &&
                                          Catch::EndsWith("(No such file or directory)"));
 }

@@ -9,21 +9,13 @@
 #include <vector>
 
 #include "directspec/data/parse.hpp"
+#include "support/error_of.hpp"
 
 using namespace directspec;
+using directspec::testing::ErrorOf;
 using Pairs = std::vector<std::pair<Id, Id>>;
 
 namespace {
-
-template <class F>
-std::optional<DataError> ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const DataError& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 ParseOptions Remap() {
   ParseOptions o;
@@ -97,7 +89,7 @@ TEST_CASE("LightGCN format: user then items, users without items allowed", "[dat
   ParseOptions as_lightgcn;
   as_lightgcn.format = FileFormat::kLightGcn;
   CHECK(ParseInteractions("0 5 7\n", "t.csv", as_lightgcn).pairs == Pairs{{0, 5}, {0, 7}});
-  const auto e = ErrorOf([] { ParseInteractions("0 1 2\n1 3 x4\n", "lg.txt"); });
+  const auto e = ErrorOf<DataError>([] { ParseInteractions("0 1 2\n1 3 x4\n", "lg.txt"); });
   REQUIRE(e);
   CHECK(e->Line() == 2);
   CHECK(e->Text() == "x4");
@@ -126,7 +118,8 @@ TEST_CASE("Remap policy: any token, first appearance, shared maps", "[data][pars
   // Declared counts bound the number of distinct ids.
   ParseOptions limited = Remap();
   limited.declared_users = 2;
-  const auto e = ErrorOf([&] { ParseInteractions("a1,x\nb1,x\nc1,x\n", "l.csv", limited); });
+  const auto e =
+      ErrorOf<DataError>([&] { ParseInteractions("a1,x\nb1,x\nc1,x\n", "l.csv", limited); });
   REQUIRE(e);
   CHECK(e->Line() == 3);
   CHECK(std::string(e->what()) ==
@@ -208,7 +201,7 @@ TEST_CASE("As-is ids: every error names source, line and text", "[data][parse]")
   };
   for (const auto& c : cases) {
     INFO("input: " << DataError::Quote(c.text));
-    const auto e = ErrorOf([&] { ParseInteractions(c.text, "m.csv", c.options); });
+    const auto e = ErrorOf<DataError>([&] { ParseInteractions(c.text, "m.csv", c.options); });
     REQUIRE(e);
     CHECK(e->File() == "m.csv");
     CHECK(e->Line() == c.line);

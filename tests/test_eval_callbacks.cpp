@@ -7,9 +7,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <sstream>
+#include <utility>
 #include <vector>
 
-#include "directspec/eval/callbacks.hpp"
+#include "directspec/eval/evaluation_callbacks.hpp"
 
 using namespace directspec;
 
@@ -106,6 +107,51 @@ TEMPLATE_TEST_CASE("EvaluationCallback evaluates every N epochs and at the end",
   // Running again starts a fresh history.
   t.Train(2, cb);
   CHECK(cb.History().size() == 1);
+}
+
+TEMPLATE_TEST_CASE(
+    "EvaluationCallback records the spectrum of the same tables and reports each "
+    "evaluation",
+    "[callbacks]", float, double) {
+  using S = TestType;
+  const Evaluator eval = MakeEvaluator();
+  std::vector<std::pair<Index, double>> reported;  // (state epoch, effective rank)
+  EvaluationCallback cb(eval, {.every = 2,
+                               .at_end = false,
+                               .spectrum = true,
+                               .on_result = [&](const EvalResult& r, const SpectrumRecord* spectrum,
+                                                const TrainingState& s) {
+                                 REQUIRE(spectrum != nullptr);
+                                 CHECK(r.epoch == s.epoch);
+                                 CHECK(spectrum->epoch == s.epoch);
+                                 reported.emplace_back(s.epoch, spectrum->effective_rank);
+                               }});
+  SpectrumCallback spectrum({.every = 2, .at_begin = false});
+  FakeTrainer<S> t;
+  t.script = {0, 1.5, 3, 1.5, 3};
+  t.Train(5, cb, spectrum);
+  CHECK(cb.Due(4));
+  CHECK_FALSE(cb.Due(5));
+  REQUIRE(cb.History().size() == 2);
+  REQUIRE(cb.Spectra().size() == 2);
+  REQUIRE(reported.size() == 2);
+  REQUIRE(spectrum.History().size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    CHECK(reported[k].first == static_cast<Index>(2 * (k + 1)));
+    // One fact, one definition: the same record SpectrumCallback makes of the same tables.
+    CHECK(cb.Spectra()[k].effective_rank == spectrum.History()[k].effective_rank);
+    CHECK(cb.Spectra()[k].singular_values == spectrum.History()[k].singular_values);
+    CHECK(reported[k].second == cb.Spectra()[k].effective_rank);
+  }
+  // An evaluation on demand (the final tables) is recorded and reported like a scheduled one.
+  TrainingState s;
+  s.epoch = 7;
+  const EvalResult& r = cb.Evaluate(t, s);
+  CHECK(r.epoch == 7);
+  CHECK(r.Get("ndcg@2") == Approx(1.0));  // epoch 5's tables: item 0 scores 3, rank 1
+  CHECK(cb.History().size() == 3);
+  REQUIRE(reported.size() == 3);
+  CHECK(reported.back().first == 7);
 }
 
 TEMPLATE_TEST_CASE("EarlyStopping stops after patience and restores the best tables", "[callbacks]",

@@ -13,41 +13,20 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/graph.hpp"
 #include "support/encoder_checks.hpp"
+#include "support/random_graph.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 using namespace directspec;
+using directspec::testing::Mul;
+using directspec::testing::RandomInteractions;
 using directspec::testing::RandomRows;
 
 namespace {
 
 using Dense = Eigen::MatrixXd;
-
-// Dense reference product by plain loops: tiny sizes, and it keeps Eigen's GEMM kernel (whose
-// AVX-512 instantiation trips GCC 12's -Wmaybe-uninitialized false positive) out of the tests.
-Dense Mul(const Dense& a, const Dense& b) {
-  Dense c = Dense::Zero(a.rows(), b.cols());
-  for (Index i = 0; i < a.rows(); ++i)
-    for (Index k = 0; k < a.cols(); ++k)
-      for (Index j = 0; j < b.cols(); ++j) c(i, j) += a(i, k) * b(k, j);
-  return c;
-}
-
-// Random interactions in which the last user and the last item have no interaction, with a few
-// repeated pairs (merged by Interactions).
-Interactions RandomInteractions(Index users, Index items, double density, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 1);
-  std::vector<std::pair<Id, Id>> pairs;
-  for (Id u = 0; u + 1 < users; ++u)
-    for (Id i = 0; i + 1 < items; ++i)
-      if (UniformUnit(engine) < density) {
-        pairs.emplace_back(u, i);
-        if (UniformUnit(engine) < 0.1) pairs.emplace_back(u, i);
-      }
-  return Interactions::FromPairs(users, items, pairs);
-}
 
 // Â computed densely from R: D^-1/2 A D^-1/2 with 0 for zero-degree nodes.
 Dense DenseNormalized(const Interactions& train) {
@@ -260,7 +239,7 @@ TEMPLATE_TEST_CASE("Sparse products are bitwise identical on 1 and 2 threads", "
   for (Id r = 0; r < N; r += 2) rows.push_back(r);
   // A mask admitting every third node.
   std::vector<std::uint64_t> bits((static_cast<std::size_t>(N) + 63) / 64, 0);
-  for (Id c = 0; c < N; c += 3) ColumnMask::Add(bits.data(), c);
+  for (Id c = 0; c < N; c += 3) SetBit(bits.data(), static_cast<std::size_t>(c));
   const ColumnMask mask{bits.data()};
   const int saved = omp_get_max_threads();
   RowMatrix<S> Y[2], Yr[2], Ym[2], Ys[2];

@@ -16,27 +16,15 @@
 
 #include "directspec/io.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;
+using directspec::testing::TempDir;
 
 namespace {
 
 // A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("directspec-io-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 template <class S>
 RowMatrix<S> Table(Index rows, Index cols, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -77,7 +65,7 @@ std::vector<std::byte> Bytes(std::string_view s) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("model files round-trip tables and metadata", "[io]", float, double) {
-  TempDir dir;
+  TempDir dir("io");
   const auto U = Table<TestType>(3, 5, 1), I = Table<TestType>(4, 5, 2);
   const auto path = dir.path / "m.dspm";
   SaveModel(path, U, I, Meta(3, 4));
@@ -125,7 +113,7 @@ TEST_CASE("every flipped byte and every truncation is detected", "[io]") {
 }
 
 TEST_CASE("load errors name the file and the problem", "[io]") {
-  TempDir dir;
+  TempDir dir("io");
   const auto U = Table<double>(2, 3, 5), I = Table<double>(3, 3, 6);
   const auto path = dir.path / "model.dspm";
   SaveModel(path, U, I, Meta(2, 3));
@@ -194,7 +182,7 @@ long long BytesReadSoFar() {
 }  // namespace
 
 TEST_CASE("loaders refuse directories, FIFOs and oversized files before reading", "[io]") {
-  TempDir dir;
+  TempDir dir("io");
   const auto U = Table<float>(20, 4, 21), I = Table<float>(30, 4, 22);
   const auto good = dir.path / "good.dspm";
   SaveModel(good, U, I, Meta(20, 30));
@@ -301,7 +289,7 @@ TEST_CASE("hostile sizes are rejected before any allocation", "[io]") {
 }
 
 TEST_CASE("a failed write leaves the previous file intact", "[io]") {
-  TempDir dir;
+  TempDir dir("io");
   const auto path = dir.path / "model.dspm";
   const auto U = Table<float>(50, 8, 9), I = Table<float>(60, 8, 10);
   SaveModel(path, U, I, Meta(50, 60));
@@ -346,7 +334,7 @@ TEST_CASE("a failed write leaves the previous file intact", "[io]") {
 }
 
 TEMPLATE_TEST_CASE(".npy files round-trip", "[io]", float, double) {
-  TempDir dir;
+  TempDir dir("io");
   const auto U = Table<TestType>(5, 3, 12), I = Table<TestType>(7, 3, 13);
   ExportNpy(dir.path, U, I);
   CHECK(ReadNpy<TestType>(dir.path / "user.npy") == U);

@@ -20,27 +20,14 @@
 
 #include "directspec/io.hpp"
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
 using namespace directspec::test;
 namespace fs = std::filesystem;
+using directspec::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("directspec-atomic-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::string Bytes(std::size_t n, char c) { return std::string(n, c); }
 
@@ -105,7 +92,7 @@ float PairGeneration(const fs::path& dir) {
 
 TEST_CASE("AtomicFileWriter: the temporary sits next to the target and goes on every path",
           "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "out.bin";
   const int live = TempRegistry::Live();
   {
@@ -151,7 +138,7 @@ TEST_CASE("AtomicFileWriter: the temporary sits next to the target and goes on e
 }
 
 TEST_CASE("write errors carry the OS's reason and leave the previous file", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "out.bin";
   Write(target, "previous");
 
@@ -205,7 +192,7 @@ TEST_CASE("write errors carry the OS's reason and leave the previous file", "[io
 }
 
 TEST_CASE("keep_partial_as keeps the whole writes of an abandoned log", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "run.jsonl";
   const auto partial = dir.path / "run.jsonl.partial";
   Write(target, "old log\n");
@@ -250,7 +237,7 @@ TEST_CASE("keep_partial_as keeps the whole writes of an abandoned log", "[io][at
 
 TEST_CASE("a writer killed at any byte leaves the previous file and a stale temporary",
           "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "model.dspm";
   const RowMatrix<float> U0 = Filled(40, 8, 1), I0 = Filled(30, 8, 1);
   SaveModel(target, U0, I0);
@@ -280,7 +267,7 @@ TEST_CASE("a writer killed at any byte leaves the previous file and a stale temp
 }
 
 TEST_CASE("stale temporaries: only those of dead, unlocked writers are removed", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "out.bin";
   // A PID that certainly belongs to no process: a child that has exited and been reaped.
   const pid_t dead = StartChild([] {});
@@ -347,7 +334,7 @@ TEST_CASE("SIGINT and SIGTERM: the cleanup handler removes temporaries and dies 
           "[io][atomic]") {
   const int sig = GENERATE(SIGINT, SIGTERM);
   INFO("signal " << sig);
-  TempDir dir;
+  TempDir dir("atomic");
   Write(dir.path / "model.bin", "previous model");
   Write(dir.path / "run.jsonl", "previous log\n");
   const auto stderr_path = dir.path / "stderr.txt";
@@ -388,7 +375,7 @@ TEST_CASE("SIGINT and SIGTERM: the cleanup handler removes temporaries and dies 
 }
 
 TEST_CASE("a forked child's signal leaves the parent's temporaries alone", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   AtomicFileWriter w(dir.path / "out.bin");
   w.Write(std::string_view("parent's bytes"));
   ChildSetup quiet;
@@ -407,7 +394,7 @@ TEST_CASE("a forked child's signal leaves the parent's temporaries alone", "[io]
 
 TEST_CASE("concurrent writers of one path: every state is one complete file, the last wins",
           "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto target = dir.path / "shared.bin";
   constexpr int kWriters = 4, kRounds = 40;
   constexpr std::size_t kSize = 64 * 1024;
@@ -437,7 +424,7 @@ TEST_CASE("concurrent writers of one path: every state is one complete file, the
 }
 
 TEST_CASE("ExportNpy swaps user.npy and item.npy in as one directory", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   const auto out = dir.path / "npy";
   ExportNpy(out, Filled(50, 4, 1), Filled(70, 4, 1));
   CHECK(PairGeneration(out) == 1);
@@ -477,7 +464,7 @@ TEST_CASE("ExportNpy swaps user.npy and item.npy in as one directory", "[io][ato
 TEST_CASE("an exporter killed at random moments never leaves a mixed pair", "[io][atomic]") {
   const bool exchange = GENERATE(true, false);
   INFO((exchange ? "RENAME_EXCHANGE" : "two renames"));
-  TempDir dir;
+  TempDir dir("atomic");
   const auto out = dir.path / "npy";
   std::mt19937_64 rng(exchange ? 11 : 12);
   AtomicWriteOptions fast;  // fsync guards against power loss, not kills: off, for more rounds
@@ -513,7 +500,7 @@ TEST_CASE("concurrent exporters of one directory: every pair read is one export'
           "[io][atomic]") {
   const bool exchange = GENERATE(true, false);
   INFO((exchange ? "RENAME_EXCHANGE" : "two renames"));
-  TempDir dir;
+  TempDir dir("atomic");
   const auto out = dir.path / "npy";
   AtomicWriteOptions fast;
   fast.sync = false;
@@ -566,7 +553,7 @@ TEST_CASE("concurrent exporters of one directory: every pair read is one export'
 }
 
 TEST_CASE("output paths are checked before any work, with the OS's reason", "[io][atomic]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto file_problem = [](const fs::path& p) { return MessageOf([&] { CheckOutputFile(p); }); };
   auto dir_problem = [](const fs::path& p) {
     return MessageOf([&] { CheckOutputDirectory(p, NpyPairNames()); });

@@ -11,19 +11,13 @@
 
 #include "directspec/data.hpp"
 #include "directspec/io/split_directory.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace directspec;
 namespace fs = std::filesystem;
+using directspec::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path =
-      fs::temp_directory_path() / ("directspec_split_" + std::to_string(::getpid()) + "_" +
-                                   std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 /// A log with string (or numeric) ids, ratings, times, duplicates and ties: 30 users.
 std::string MakeLog(bool numeric_ids) {
@@ -74,7 +68,7 @@ void CheckSame(const Dataset& a, const Dataset& b) {
 
 TEST_CASE("WriteSplitDirectory -> LoadDataset reproduces the prepared dataset",
           "[io][split_directory]") {
-  TempDir tmp;
+  TempDir tmp("split");
   const auto dir = tmp.path / "split";
   for (const bool numeric : {false, true})
     for (const auto duplicates : {DuplicatePolicy::kMerge, DuplicatePolicy::kKeep})
@@ -96,7 +90,7 @@ TEST_CASE("WriteSplitDirectory -> LoadDataset reproduces the prepared dataset",
 
 TEST_CASE("Split directory files: header, raw ids, ratings, times, and the report",
           "[io][split_directory]") {
-  TempDir tmp;
+  TempDir tmp("split");
   const auto dir = tmp.path / "split";
   const PreparedData p = Prepare(MakeLog(false), DuplicatePolicy::kMerge, 0.1);
   WriteSplitDirectory(dir, p);
@@ -120,7 +114,7 @@ TEST_CASE("Split directory files: header, raw ids, ratings, times, and the repor
 
 TEST_CASE("WriteSplitDirectory replaces a previous split whole, and refuses foreign folders",
           "[io][split_directory]") {
-  TempDir tmp;
+  TempDir tmp("split");
   const auto dir = tmp.path / "split";
   WriteSplitDirectory(dir, Prepare(MakeLog(false), DuplicatePolicy::kMerge, 0.1));
   REQUIRE(fs::exists(dir / "valid.csv"));
@@ -139,7 +133,7 @@ TEST_CASE("WriteSplitDirectory replaces a previous split whole, and refuses fore
 }
 
 TEST_CASE("WriteSplitDirectory refuses raw ids a CSV field cannot hold", "[io][split_directory]") {
-  TempDir tmp;
+  TempDir tmp("split");
   std::string text = "u,i,r,t\n";
   for (int k = 0; k < 6; ++k)
     text += "\"a,b\",x" + std::to_string(k) + ",5," + std::to_string(k) + "\n";
@@ -155,7 +149,7 @@ TEST_CASE("WriteSplitDirectory refuses raw ids a CSV field cannot hold", "[io][s
 
 TEST_CASE("LoadDataset follows a split directory's marker only when asked",
           "[io][split_directory]") {
-  TempDir tmp;
+  TempDir tmp("split");
   const auto dir = tmp.path / "split";
   const PreparedData p = Prepare(MakeLog(true), DuplicatePolicy::kMerge, 0);
   WriteSplitDirectory(dir, p);

@@ -160,10 +160,10 @@ TEST_CASE("SampledSoftmaxLoss: hand value, cosine invariance, gradient", "[losse
   REQUIRE_THROWS_AS(ds::SampledSoftmaxLoss<double>({.temperature = -1.0}), std::invalid_argument);
 }
 
-TEST_CASE("WithOutputL2 adds (reg/B) sum ||o||^2 over both sides", "[losses][gradient]") {
+TEST_CASE("WithOutputL2 adds (output_l2/B) sum ||o||^2 over both sides", "[losses][gradient]") {
   const Mat OU = RandomMatrix(4, 3, 40), OI = RandomMatrix(4, 3, 41);
   ds::LogLoss<double> plain;
-  ds::WithOutputL2<ds::LogLoss<double>> penalised({.reg = 0.01});
+  ds::WithOutputL2<ds::LogLoss<double>> penalised({.output_l2 = 0.01});
   Mat GU, GI, GU0, GI0;
   const double base = plain.Evaluate(OU, OI, MakeBatch(4, 0), GU0, GI0);
   const double value = penalised.Evaluate(OU, OI, MakeBatch(4, 0), GU, GI);
@@ -175,12 +175,12 @@ TEST_CASE("WithOutputL2 adds (reg/B) sum ||o||^2 over both sides", "[losses][gra
   RequireClose(GU - GU0, (2 * 0.01 / 4.0) * OU, 1e-15);
   RequireLossGradient(penalised, OU, OI, MakeBatch(4, 0));
 
-  ds::WithOutputL2<ds::BprLoss<double>> bpr({.reg = 0.3});
+  ds::WithOutputL2<ds::BprLoss<double>> bpr({.output_l2 = 0.3});
   RequireLossGradient(bpr, RandomMatrix(3, 4, 42), RandomMatrix(6, 4, 43), MakeBatch(3, 1));
-  ds::WithOutputL2<ds::SampledSoftmaxLoss<double>> ssm({.reg = 0.1});
+  ds::WithOutputL2<ds::SampledSoftmaxLoss<double>> ssm({.output_l2 = 0.1});
   RequireLossGradient(ssm, RandomMatrix(3, 4, 44), RandomMatrix(3, 4, 45), MakeBatch(3, 0));
-  REQUIRE_THROWS_WITH(ds::WithOutputL2<ds::LogLoss<double>>({.reg = -0.1}),
-                      Catch::Contains("reg") && Catch::Contains("-0.1"));
+  REQUIRE_THROWS_WITH(ds::WithOutputL2<ds::LogLoss<double>>({.output_l2 = -0.1}),
+                      Catch::Contains("output_l2") && Catch::Contains("-0.1"));
 }
 
 TEST_CASE("Float losses agree with double", "[losses][float]") {

@@ -15,6 +15,7 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/models.hpp"
 #include "support/encoder_checks.hpp"
+#include "support/random_graph.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,28 +27,6 @@ using namespace directspec::testing;
 namespace {
 
 using Dense = Eigen::MatrixXd;
-
-// Random interactions; the last user and the last item have none; some pairs repeat.
-Interactions RandomInteractions(Index users, Index items, double density, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 1);
-  std::vector<std::pair<Id, Id>> pairs;
-  for (Id u = 0; u + 1 < users; ++u)
-    for (Id i = 0; i + 1 < items; ++i)
-      if (UniformUnit(engine) < density) {
-        pairs.emplace_back(u, i);
-        if (UniformUnit(engine) < 0.1) pairs.emplace_back(u, i);
-      }
-  return Interactions::FromPairs(users, items, pairs);
-}
-
-// Plain-loop dense product (keeps Eigen's GEMM out of the tests, see the pragma above).
-Dense Mul(const Dense& a, const Dense& b) {
-  Dense c = Dense::Zero(a.rows(), b.cols());
-  for (Index i = 0; i < a.rows(); ++i)
-    for (Index k = 0; k < a.cols(); ++k)
-      for (Index j = 0; j < b.cols(); ++j) c(i, j) += a(i, k) * b(k, j);
-  return c;
-}
 
 // Â from R by the dense formula, and H = sum_k w_k Â^k E.
 Dense DenseH(const Interactions& train, const Dense& E, Index layers, LayerWeights weights) {
@@ -129,12 +108,12 @@ TEMPLATE_TEST_CASE("LightGCN gradient matches finite differences", "[models][lig
       gcn.Initialize(train, 13);
       CheckEncoderGradient(gcn, users, items, 0.0, 31);
       CheckEncoderGradient(gcn, {3}, {2, 6}, 0.0, 32);   // batch of one
-      CheckEncoderGradient(gcn, users, items, 0.4, 33);  // with the layer-0 L2 penalty
+      CheckEncoderGradient(gcn, users, items, 0.4, 33);  // with the weight decay
     }
   }
 }
 
-TEST_CASE("LightGCN AddParameterL2 penalises the layer-0 rows of the batch", "[models][lightgcn]") {
+TEST_CASE("LightGCN AddWeightDecay penalises the layer-0 rows of the batch", "[models][lightgcn]") {
   const auto train = RandomInteractions(4, 5, 0.5, 2);
   LightGCN<double, NeighbourhoodPropagation> gcn({.dim = 2, .layers = 2});
   gcn.Initialize(train, 3);
@@ -145,8 +124,8 @@ TEST_CASE("LightGCN AddParameterL2 penalises the layer-0 rows of the batch", "[m
   RowMatrix<double> XU, XI;
   gcn.Encode(std::vector<Id>{1, 1}, std::vector<Id>{2, 0}, XU, XI);
   std::vector<RowGradient<double>> grads;
-  // B = 2: reg/(2*2) * (5 + 5 + 9 + 0).
-  CHECK(gcn.AddParameterL2(0.2, grads) == Approx(0.2 / 4 * 19));
+  // B = 2: weight_decay/(2*2) * (5 + 5 + 9 + 0).
+  CHECK(gcn.AddWeightDecay(0.2, grads) == Approx(0.2 / 4 * 19));
   const Dense g = Densify(grads[0], 9, 2);
   CHECK(g.row(1).isApprox(Eigen::RowVector2d(0.2, 0.4)));  // 0.2 * 2 / 2 * (1, 2)
   CHECK(g.row(6).isApprox(Eigen::RowVector2d(0.3, 0)));
@@ -160,9 +139,10 @@ TEMPLATE_TEST_CASE("Whole-graph and neighbourhood propagation agree on random ba
   const auto train = RandomInteractions(60, 90, 0.04, 17);
   for (const LayerWeights weights : {LayerWeights::kSum, LayerWeights::kMean}) {
     for (Index layers : {1, 2, 3, 4}) {
-      const LightGCNOptions options{.dim = 8, .layers = layers, .layer_weights = weights};
-      LightGCN<S, WholeGraphPropagation> whole(options);
-      LightGCN<S, NeighbourhoodPropagation> local(options);
+      LightGCN<S, WholeGraphPropagation> whole(
+          {.dim = 8, .layers = layers, .layer_weights = weights});
+      LightGCN<S, NeighbourhoodPropagation> local(
+          {.dim = 8, .layers = layers, .layer_weights = weights});
       whole.Initialize(train, 23);
       local.Initialize(train, 23);
       REQUIRE(whole.Table() == local.Table());
@@ -218,9 +198,8 @@ TEST_CASE("Neighbourhood propagation is exact on every path (scatter, masked, de
   // frontiers both by marking and by testing every node.
   const auto train = RandomInteractions(400, 500, 0.01, 21);
   for (Index layers : {1, 2, 3}) {
-    const LightGCNOptions options{.dim = 4, .layers = layers};
-    LightGCN<double, WholeGraphPropagation> whole(options);
-    LightGCN<double, NeighbourhoodPropagation> local(options);
+    LightGCN<double, WholeGraphPropagation> whole({.dim = 4, .layers = layers});
+    LightGCN<double, NeighbourhoodPropagation> local({.dim = 4, .layers = layers});
     whole.Initialize(train, 5);
     local.Initialize(train, 5);
     for (Index size : {1, 4, 16, 64}) {

@@ -1,5 +1,5 @@
 // Tests of models/mf.hpp: seeded Xavier initialisation (replayed from the documented draw
-// order), gathers, finite-difference gradients with repeated ids, the layer-0 L2 penalty, and
+// order), gathers, finite-difference gradients with repeated ids, the weight decay, and
 // explicit tables.
 
 #include <catch2/catch.hpp>
@@ -114,13 +114,13 @@ TEST_CASE("MF gradient matches finite differences", "[models][mf][gradient]") {
     CheckEncoderGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.0, 21);
   }
   SECTION("batch of one") { CheckEncoderGradient(mf, {2}, {4, 1}, 0.0, 22); }
-  SECTION("with the layer-0 L2 penalty") {
+  SECTION("with the weight decay") {
     CheckEncoderGradient(mf, {3, 1, 3, 4}, {5, 0, 0, 2, 0, 1, 5, 3}, 0.3, 23);
     CheckEncoderGradient(mf, {2}, {4}, 0.7, 24);
   }
 }
 
-TEST_CASE("MF AddParameterL2 value and appended rows", "[models][mf]") {
+TEST_CASE("MF AddWeightDecay value and appended rows", "[models][mf]") {
   const auto train = SmallInteractions();
   MF<double> mf({.dim = 2});
   RowMatrix<double> U(5, 2), I(6, 2);
@@ -134,9 +134,9 @@ TEST_CASE("MF AddParameterL2 value and appended rows", "[models][mf]") {
   RowMatrix<double> XU, XI;
   const std::vector<Id> users{1, 3, 1}, items{0, 4, 0};
   mf.Encode(users, items, XU, XI);
-  // B = 3: penalty = reg/(2*3) * (5 + 9 + 5 + 2 + 4 + 2) = reg * 27 / 6.
+  // B = 3: penalty = weight_decay/(2*3) * (5 + 9 + 5 + 2 + 4 + 2) = weight_decay * 27 / 6.
   std::vector<RowGradient<double>> grads;  // empty: every row gets appended
-  const double penalty = mf.AddParameterL2(0.6, grads);
+  const double penalty = mf.AddWeightDecay(0.6, grads);
   CHECK(penalty == Approx(0.6 * 27 / 6));
   REQUIRE(grads.size() == 2);
   CHECK(grads[0].rows == std::vector<Id>{1, 3});
@@ -144,7 +144,7 @@ TEST_CASE("MF AddParameterL2 value and appended rows", "[models][mf]") {
   CHECK(grads[0].values.row(1).isApprox(Eigen::RowVector2d(0, 0.6)));
   CHECK(grads[1].rows == std::vector<Id>{0, 4});
   CHECK(grads[1].values.row(0).isApprox(Eigen::RowVector2d(0.4, 0.4)));
-  CHECK(mf.AddParameterL2(0.0, grads) == 0.0);
+  CHECK(mf.AddWeightDecay(0.0, grads) == 0.0);
 }
 
 TEST_CASE("MF SetTables and options validate their input", "[models][mf]") {

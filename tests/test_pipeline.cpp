@@ -17,14 +17,14 @@
 #include "directspec/core/rng.hpp"
 #include "directspec/filters.hpp"
 #include "directspec/losses.hpp"
+#include "support/dense_checks.hpp"
 
 namespace ds = directspec;
 using ds::Index;
 using Mat = ds::RowMatrix<double>;
+using directspec::testing::MaxAbs;
 
 namespace {
-
-double MaxAbs(const Mat& m) { return m.size() == 0 ? 0.0 : m.cwiseAbs().maxCoeff(); }
 
 void RequireRelClose(const Mat& actual, const Mat& expected, double tol) {
   REQUIRE(actual.rows() == expected.rows());
@@ -283,7 +283,7 @@ TEST_CASE("Whole two-side pipelines agree with PyTorch autograd to 1e-10", "[pip
     p.item_users = ds::CsrView{i_off, i_col};
     p.shrink_u = ds::NormShrink<double>({.strength = f.S("shrink")});
     p.shrink_i = p.shrink_u;
-    p.loss = PenalisedLog({.reg = f.S("reg")});
+    p.loss = PenalisedLog({.output_l2 = f.S("reg")});
     // Gather through identity ids: rows of XU are already the batch rows.
     std::vector<ds::Id> identity(static_cast<std::size_t>(B));
     for (Index b = 0; b < B; ++b) identity[static_cast<std::size_t>(b)] = static_cast<ds::Id>(b);
@@ -349,7 +349,7 @@ TEST_CASE("Composed pipeline gradients match finite differences", "[pipeline][gr
     Pipeline<ds::DirectSpecPlus<double>, ds::DirectSpecPlus<double>, PenalisedLog> p;
     Configure(p, g, users, items);
     p.shrink_u = p.shrink_i = ds::NormShrink<double>({.strength = 0.5});
-    p.loss = PenalisedLog({.reg = 0.05});
+    p.loss = PenalisedLog({.output_l2 = 0.05});
     CheckPipelineGradient(p, EU, EI, 1e-7);
   }
   SECTION("DirectSpecPlus, tau = 20") {

@@ -36,8 +36,8 @@
 #include "directspec/models/mf.hpp"
 #include "directspec/optim/sgd.hpp"
 #include "directspec/samplers/batch_sampler.hpp"
-#include "directspec/train/callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 
 using namespace directspec;
 

@@ -1,5 +1,5 @@
 // Trainer: one step against an independent finite-difference gradient of the whole composed batch
-// loss (normalise -> filter -> shrink -> loss [+ layer-0 L2]), hook order and stopping, options,
+// loss (normalise -> filter -> shrink -> loss [+ weight decay]), hook order and stopping, options,
 // determinism across seeds and thread counts, and allocation-free steps in steady state.
 
 // Eigen allocations bypass operator new (aligned std::malloc), so the steady-state test counts
@@ -26,9 +26,10 @@ extern std::atomic<long> g_eigen_heap_allocations;
 #include "directspec/models/mf.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "support/random_train.hpp"
+#include "support/reference_loss.hpp"
 
 std::atomic<long> g_eigen_heap_allocations{0};
 
@@ -56,62 +57,18 @@ using namespace directspec;
 namespace {
 
 using directspec::testing::RandomTrain;
+using directspec::testing::RankingLoss;
+using directspec::testing::Recipe;
 
 // ---- an independent re-implementation of the composed batch loss (plain Eigen, double) ----
-struct Recipe {
-  bool normalize = true;
-  bool softmax_filter = true;  // DirectSpecPlus, else identity
-  double alpha = 0.8, tau = 2.5, shrink = 0;
-  bool bpr = false;  // else positive-only log loss
-  double l2 = 0;
-};
-
-RowMatrix<double> Gather(const RowMatrix<double>& table, const std::vector<Id>& ids) {
-  RowMatrix<double> out(static_cast<Index>(ids.size()), table.cols());
-  for (std::size_t b = 0; b < ids.size(); ++b) out.row(static_cast<Index>(b)) = table.row(ids[b]);
-  return out;
-}
-
-RowMatrix<double> Side(RowMatrix<double> x, const Recipe& r) {
-  if (r.normalize)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) /= x.row(b).norm();
-  if (r.softmax_filter) {
-    RowMatrix<double> p = r.tau * (x * x.transpose());
-    for (Index b = 0; b < p.rows(); ++b) {
-      p.row(b) = p.row(b).array().exp();
-      p.row(b) /= p.row(b).sum();
-    }
-    x = (x - r.alpha * p * x).eval();
-  }
-  if (r.shrink > 0)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) *= r.shrink * x.row(b).norm();
-  return x;
-}
-
-double LogSig(double z) { return -std::log1p(std::exp(-z)); }
-
 double BatchLoss(const RowMatrix<double>& eu, const RowMatrix<double>& ei, const Batch& batch,
                  const Recipe& r) {
-  std::vector<Id> items = batch.positives;
-  items.insert(items.end(), batch.negatives.begin(), batch.negatives.end());
-  const RowMatrix<double> ou = Side(Gather(eu, batch.users), r);
-  const RowMatrix<double> oi = Side(Gather(ei, items), r);
-  const Index B = batch.Size(), k = batch.negatives_per_positive;
-  double loss = 0;
-  if (r.bpr) {
-    for (Index b = 0; b < B; ++b)
-      for (Index j = 0; j < k; ++j)
-        loss -= LogSig(ou.row(b).dot(oi.row(b)) - ou.row(b).dot(oi.row(B + b * k + j)));
-    loss /= static_cast<double>(B * k);
-  } else {
-    for (Index b = 0; b < B; ++b) loss -= LogSig(ou.row(b).dot(oi.row(b)));
-    loss /= static_cast<double>(B);
-  }
+  double loss = RankingLoss(eu, ei, batch, r);
   if (r.l2 > 0) {
     double sq = 0;
     for (Id u : batch.users) sq += eu.row(u).squaredNorm();
-    for (Id i : items) sq += ei.row(i).squaredNorm();
-    loss += r.l2 / (2.0 * static_cast<double>(B)) * sq;
+    for (Id i : batch.ItemRows()) sq += ei.row(i).squaredNorm();
+    loss += r.l2 / (2.0 * static_cast<double>(batch.Size())) * sq;
   }
   return loss;
 }
@@ -126,7 +83,7 @@ void CheckOneStepAgainstFiniteDifferences(const Recipe& recipe, Sampler sampler)
   o.seed = 2024;
   o.normalize_rows = recipe.normalize;
   o.shrink = recipe.shrink;
-  o.layer0_l2 = recipe.l2;
+  o.weight_decay = recipe.l2;
   o.warm_start = true;
   if constexpr (std::is_same_v<Filter, DirectSpecPlus<double>>) {
     o.user_filter = {.alpha = recipe.alpha, .tau = recipe.tau};
@@ -276,7 +233,7 @@ TEST_CASE("One trainer step = SGD on the finite-difference gradient of the compo
     CheckOneStepAgainstFiniteDifferences<DirectSpecPlus<double>, LogLoss<double>>(
         Recipe{.shrink = 0.3}, UserThenPositive<>());
   }
-  SECTION("DirectSpec+ without shrink, with layer-0 L2") {
+  SECTION("DirectSpec+ without shrink, with weight decay") {
     CheckOneStepAgainstFiniteDifferences<DirectSpecPlus<double>, LogLoss<double>>(
         Recipe{.l2 = 0.05}, InteractionUniform<>());
   }
@@ -391,8 +348,8 @@ TEST_CASE("Trainer rejects bad options with messages naming them", "[trainer]") 
   CHECK_THROWS_WITH(PlusMF<float>(options),
                     Catch::Contains("batch_size") && Catch::Contains("= 0"));
   options = PlusOptions<float>(1, 1);
-  options.layer0_l2 = -1;
-  CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("layer0_l2"));
+  options.weight_decay = -1;
+  CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("weight_decay"));
   options = PlusOptions<float>(1, 1);
   options.shrink = -0.5;
   CHECK_THROWS_WITH(PlusMF<float>(options), Catch::Contains("NormShrink"));

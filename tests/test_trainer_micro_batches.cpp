@@ -20,19 +20,22 @@
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "support/random_train.hpp"
+#include "support/reference_loss.hpp"
 
 using namespace directspec;
 
 namespace {
 
 using directspec::testing::RandomTrain;
+using directspec::testing::RankingLoss;
+using directspec::testing::Recipe;
 
 // ------------------------------------------------ M = 1: the exact schedule, written out by hand
 // The pre-micro-batch Trainer::Step, spelled out from the policies: sample, encode, per side
-// normalise -> filter -> shrink, loss, backwards, encoder backward, layer-0 L2, update; decay at
+// normalise -> filter -> shrink, loss, backwards, encoder backward, weight decay, update; decay at
 // every epoch end.
 template <class Encoder, class Filter, class Loss, class Sampler, class Optimizer>
 void ReferenceSchedule(const Interactions& train, Encoder& encoder, Filter user_filter,
@@ -70,7 +73,7 @@ void ReferenceSchedule(const Interactions& train, Encoder& encoder, Filter user_
         normalizers[side].Backward(gxhat[side], gx[side]);
       }
       encoder.Backward(gx[0], gx[1], grads);
-      encoder.AddParameterL2(static_cast<S>(l2), grads);
+      encoder.AddWeightDecay(static_cast<S>(l2), grads);
       optimizer.Update(encoder.Tables(), grads);
     }
     optimizer.EndEpoch(e);
@@ -90,7 +93,7 @@ void CheckDefaultIsTheExactSchedule(Encoder prototype, int threads) {
   o.seed = 31;
   o.threads = threads;
   o.shrink = 0.03;
-  o.layer0_l2 = 0.01;
+  o.weight_decay = 0.01;
   o.user_filter = {.alpha = S(1), .tau = S(3)};
   o.item_filter = {.alpha = S(0.7), .tau = S(2.5)};
   REQUIRE(o.micro_batches == 1);  // the default
@@ -102,7 +105,7 @@ void CheckDefaultIsTheExactSchedule(Encoder prototype, int threads) {
   Sgd<S, ExponentialDecay> sgd(20.0, {0.9});
   ReferenceSchedule(train, reference, DirectSpecPlus<S>(o.user_filter),
                     DirectSpecPlus<S>(o.item_filter), LogLoss<S>(), UserThenPositive<>(), sgd,
-                    o.seed, o.epochs, o.steps_per_epoch, o.batch_size, o.shrink, o.layer0_l2);
+                    o.seed, o.epochs, o.steps_per_epoch, o.batch_size, o.shrink, o.weight_decay);
   const auto got = trainer.Encoder().Tables();
   const auto want = reference.Tables();
   REQUIRE(got.size() == want.size());
@@ -111,14 +114,6 @@ void CheckDefaultIsTheExactSchedule(Encoder prototype, int threads) {
 }
 
 // --------------------------------------------- M > 1: finite differences of the summed loss
-struct Recipe {
-  bool normalize = true;
-  bool softmax_filter = true;  // DirectSpecPlus, else identity
-  double alpha = 0.8, tau = 2.5, shrink = 0;
-  bool bpr = false;  // else positive-only log loss
-  double l2 = 0;
-};
-
 // The encoder as a plain function of its parameters: rows of the output for user u and item i.
 struct DenseEncoder {
   bool lightgcn = false;
@@ -158,53 +153,16 @@ DenseEncoder DenseLightGcn(const Interactions& train, Index layers) {
   return {true, n, sum};
 }
 
-RowMatrix<double> Gather(const RowMatrix<double>& table, const std::vector<Id>& ids) {
-  RowMatrix<double> out(static_cast<Index>(ids.size()), table.cols());
-  for (std::size_t b = 0; b < ids.size(); ++b) out.row(static_cast<Index>(b)) = table.row(ids[b]);
-  return out;
-}
-
-RowMatrix<double> Side(RowMatrix<double> x, const Recipe& r) {
-  if (r.normalize)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) /= x.row(b).norm();
-  if (r.softmax_filter) {
-    RowMatrix<double> p = r.tau * (x * x.transpose());
-    for (Index b = 0; b < p.rows(); ++b) {
-      p.row(b) = p.row(b).array().exp();
-      p.row(b) /= p.row(b).sum();
-    }
-    x = (x - r.alpha * p * x).eval();
-  }
-  if (r.shrink > 0)
-    for (Index b = 0; b < x.rows(); ++b) x.row(b) *= r.shrink * x.row(b).norm();
-  return x;
-}
-
-double LogSig(double z) { return -std::log1p(std::exp(-z)); }
-
-// One batch's loss (the paper's mean over its B pairs, plus its layer-0 L2 penalty).
+// One batch's loss (the paper's mean over its B pairs, plus its weight decay).
 double BatchLoss(const DenseEncoder& enc, const std::vector<RowMatrix<double>>& tables,
                  const Batch& batch, const Recipe& r) {
   const auto [eu, ei] = enc.Outputs(tables);
-  const std::vector<Id> items = batch.ItemRows();
-  const RowMatrix<double> ou = Side(Gather(eu, batch.users), r);
-  const RowMatrix<double> oi = Side(Gather(ei, items), r);
-  const Index B = batch.Size(), k = batch.negatives_per_positive;
-  double loss = 0;
-  if (r.bpr) {
-    for (Index b = 0; b < B; ++b)
-      for (Index j = 0; j < k; ++j)
-        loss -= LogSig(ou.row(b).dot(oi.row(b)) - ou.row(b).dot(oi.row(B + b * k + j)));
-    loss /= static_cast<double>(B * k);
-  } else {
-    for (Index b = 0; b < B; ++b) loss -= LogSig(ou.row(b).dot(oi.row(b)));
-    loss /= static_cast<double>(B);
-  }
+  double loss = RankingLoss(eu, ei, batch, r);
   if (r.l2 > 0) {
     double sq = 0;
     for (Id u : batch.users) sq += enc.UserRowSq(tables, u);
-    for (Id i : items) sq += enc.ItemRowSq(tables, i);
-    loss += r.l2 / (2.0 * static_cast<double>(B)) * sq;
+    for (Id i : batch.ItemRows()) sq += enc.ItemRowSq(tables, i);
+    loss += r.l2 / (2.0 * static_cast<double>(batch.Size())) * sq;
   }
   return loss;
 }
@@ -254,7 +212,7 @@ void CheckAgainstFiniteDifferences(Encoder encoder, const DenseEncoder& dense,
   o.seed = 2024;
   o.normalize_rows = recipe.normalize;
   o.shrink = recipe.shrink;
-  o.layer0_l2 = recipe.l2;
+  o.weight_decay = recipe.l2;
   if constexpr (std::is_same_v<Filter, DirectSpecPlus<double>>) {
     o.user_filter = {.alpha = recipe.alpha, .tau = recipe.tau};
     o.item_filter = o.user_filter;
@@ -340,7 +298,7 @@ void CheckSumOfSingleBatchUpdates(Encoder encoder, Sampler sampler,
   o.batch_size = B;
   o.seed = 5;
   o.shrink = 0.05;
-  o.layer0_l2 = 0.02;
+  o.weight_decay = 0.02;
   o.user_filter = o.item_filter = filter_options;
   o.warm_start = true;
   T init(o, encoder, loss, fixed, Sgd<double>(0.5));
@@ -403,7 +361,7 @@ TEST_CASE("micro_batches > 1 applies the sum of the batch gradients (finite diff
     CheckAgainstFiniteDifferences<MF<double>, DirectSpecPlus<double>, LogLoss<double>>(
         MF<double>({.dim = 4}), mf, train, Recipe{.shrink = 0.3}, UserThenPositive<>(), 2, 4);
   }
-  SECTION("MF, DirectSpec+ with layer-0 L2, 3 per update, an epoch of 5 (remainder of 2)") {
+  SECTION("MF, DirectSpec+ with weight decay, 3 per update, an epoch of 5 (remainder of 2)") {
     CheckAgainstFiniteDifferences<MF<double>, DirectSpecPlus<double>, LogLoss<double>>(
         MF<double>({.dim = 4}), mf, train, Recipe{.l2 = 0.05}, InteractionUniform<>(), 3, 5);
   }
@@ -413,7 +371,7 @@ TEST_CASE("micro_batches > 1 applies the sum of the batch gradients (finite diff
         Recipe{.normalize = false, .softmax_filter = false, .bpr = true},
         UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = 2})), 2, 2);
   }
-  SECTION("LightGCN (3 layers), DirectSpec+ with shrink and layer-0 L2, 2 per update") {
+  SECTION("LightGCN (3 layers), DirectSpec+ with shrink and weight decay, 2 per update") {
     CheckAgainstFiniteDifferences<LightGCN<double>, DirectSpecPlus<double>, LogLoss<double>>(
         LightGCN<double>({.dim = 3, .layers = 3}), DenseLightGcn(train, 3), train,
         Recipe{.shrink = 0.3, .l2 = 0.05}, UserThenPositive<>(), 2, 3);
@@ -444,7 +402,7 @@ TEST_CASE("micro_batches: one update equals the sum of single-batch updates for 
   SECTION("losses and samplers on LightGCN (both propagation policies)") {
     CheckSumOfSingleBatchUpdates<LightGCN<S>, AdaptiveDirectSpecPlus<S>, WithOutputL2<LogLoss<S>>>(
         LightGCN<S>({.dim = 6}), plain, {.alpha = 0.7, .tau0 = 2.5, .tau1 = 3},
-        WithOutputL2<LogLoss<S>>({.reg = 0.01}));
+        WithOutputL2<LogLoss<S>>({.output_l2 = 0.01}));
     CheckSumOfSingleBatchUpdates<LightGCN<S>, NoFilter<S>, BprLoss<S>>(LightGCN<S>({.dim = 6}),
                                                                        negatives);
     CheckSumOfSingleBatchUpdates<LightGCN<S, WholeGraphPropagation>, DirectSpecPlus<S>,

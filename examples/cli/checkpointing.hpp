@@ -15,20 +15,25 @@
 #include "phase.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// The settings a run's trajectory depends on besides the trainer's own options and the model
 /// (which the library's fingerprint covers). Not included: --epochs (a resumed run may go
 /// further), --threads (results are the same for the same thread count; docs/trainer.md), the
-/// evaluation and output flags.
+/// evaluation and output flags. The text is stored in checkpoints, so its words stay as earlier
+/// builds wrote them ("reg" is --output-l2).
 inline std::string PolicySettings(const Settings& s) {
-  using checkpoint_detail::Number;
-  std::string out = "filter " + s.filter + "; alpha " + Number(s.alpha) + "; tau " + Number(s.tau) +
-                    "; tau0 " + Number(s.tau0) + "; tau1 " + Number(s.tau1) + "; loss " + s.loss +
-                    "; negatives " + std::to_string(s.negatives) + "; gamma " + Number(s.gamma) +
-                    "; temperature " + Number(s.temperature) + "; reg " + Number(s.reg) +
-                    "; optimizer " + s.optimizer + "; lr " + Number(s.lr) + "; lr decay " +
-                    Number(s.lr_decay) + "; subsample " + Number(s.subsample) + "; ids " + s.ids;
+  std::string out = "filter " + s.filter + "; alpha " + FingerprintNumber(s.alpha) + "; tau " +
+                    FingerprintNumber(s.tau) + "; tau0 " + FingerprintNumber(s.tau0) + "; tau1 " +
+                    FingerprintNumber(s.tau1) + "; loss " + s.loss + "; negatives " +
+                    std::to_string(s.negatives) + "; gamma " + FingerprintNumber(s.gamma) +
+                    "; temperature " + FingerprintNumber(s.temperature) + "; reg " +
+                    FingerprintNumber(s.output_l2) + "; optimizer " + s.optimizer + "; lr " +
+                    FingerprintNumber(s.lr) + "; lr decay " + FingerprintNumber(s.lr_decay) +
+                    "; subsample " + FingerprintNumber(s.subsample) + "; ids " + s.ids;
   if (!s.early_stop.empty())
     out += "; early stop " + s.early_stop + "; patience " + std::to_string(s.patience) +
            "; eval every " + std::to_string(s.eval_every);
@@ -82,4 +87,4 @@ class CheckpointWriter {
   int written_ = 0;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

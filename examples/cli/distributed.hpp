@@ -21,7 +21,9 @@
 #include "directspec/distributed.hpp"
 #endif
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+using namespace directspec;
 
 /// Whether this build can run --distributed.
 inline constexpr bool kBuiltWithMpi =
@@ -136,4 +138,4 @@ class DistributedTraining {
 
 #endif
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

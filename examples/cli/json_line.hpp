@@ -2,24 +2,21 @@
 // run can be followed with `tail -f` and parsed line by line).
 #pragma once
 
-#include <cmath>
-#include <cstdio>
 #include <sstream>
 #include <string>
 
-namespace directspec::cli {
+#include "directspec/core/text.hpp"
+
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 class JsonLine {
  public:
   JsonLine& Add(const std::string& key, double value) {
     Key(key);
-    if (std::isfinite(value)) {
-      char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", value);
-      out_ << buffer;
-    } else {
-      out_ << "null";  // JSON has no NaN/Inf
-    }
+    out_ << JsonNumber(value);
     return *this;
   }
   JsonLine& Add(const std::string& key, long long value) {
@@ -37,7 +34,7 @@ class JsonLine {
   }
   JsonLine& Add(const std::string& key, const std::string& value) {
     Key(key);
-    out_ << Quote(value);
+    out_ << JsonString(value);
     return *this;
   }
   JsonLine& Add(const std::string& key, const char* value) { return Add(key, std::string(value)); }
@@ -49,31 +46,14 @@ class JsonLine {
   }
   std::string Str() const { return "{" + out_.str() + "}"; }
 
-  static std::string Quote(const std::string& text) {
-    std::string q = "\"";
-    for (const unsigned char c : text) {
-      if (c == '"' || c == '\\') {
-        q += '\\';
-        q += static_cast<char>(c);
-      } else if (c < 0x20) {
-        char buffer[8];
-        std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-        q += buffer;
-      } else {
-        q += static_cast<char>(c);
-      }
-    }
-    return q + "\"";
-  }
-
  private:
   void Key(const std::string& key) {
     if (!first_) out_ << ",";
     first_ = false;
-    out_ << Quote(key) << ":";
+    out_ << JsonString(key) << ":";
   }
   std::ostringstream out_;
   bool first_ = true;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

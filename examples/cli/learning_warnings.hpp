@@ -17,16 +17,19 @@
 #include "directspec/train/learning_signals.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
 
-namespace learning_detail {
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
+
+namespace detail {
 
 /// "1 epoch", "2 epochs".
 inline std::string Count(long long n, const char* what) {
   return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
 }
 
-inline std::string Number(double v, int digits = 4) {
+inline std::string Rounded(double v, int digits = 4) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
   return buffer;
@@ -44,24 +47,24 @@ inline double SelfWeight(double tau, int batch) {
 inline std::string Causes(const Settings& s, const LearningMeasurement& m) {
   std::vector<std::string> causes;
   if (m.norm_growth > 1e3)
-    causes.push_back("--lr " + Number(s.lr) + " is too large (the tables grew " +
-                     Number(m.norm_growth) +
+    causes.push_back("--lr " + Rounded(s.lr) + " is too large (the tables grew " +
+                     Rounded(m.norm_growth) +
                      "-fold, and normalised rows then get vanishing gradients)");
   const bool softmax = s.filter == "directspec+" || s.filter == "adaptive";
   const double tau = s.filter == "adaptive" ? s.tau0 : s.tau;
   if (softmax && SelfWeight(tau, s.batch) > 0.9 && s.alpha > 0.5)
-    causes.push_back(std::string(s.filter == "adaptive" ? "--tau0 " : "--tau ") + Number(tau) +
+    causes.push_back(std::string(s.filter == "adaptive" ? "--tau0 " : "--tau ") + Rounded(tau) +
                      " is too large (each row's softmax keeps " +
-                     Number(100 * SelfWeight(tau, s.batch)) +
+                     Rounded(100 * SelfWeight(tau, s.batch)) +
                      " % of its weight on itself, so the filter outputs almost nothing)");
   if (s.dim <= 2)
     causes.push_back("--dim " + std::to_string(s.dim) + " is too small to tell items apart");
   if (causes.empty() && m.relative_change < 1e-3)
-    causes.push_back("--lr " + Number(s.lr) + " is too small (the tables moved by " +
-                     Number(100 * m.relative_change) + " % of their norm)");
+    causes.push_back("--lr " + Rounded(s.lr) + " is too small (the tables moved by " +
+                     Rounded(100 * m.relative_change) + " % of their norm)");
   if (causes.empty())
     causes.push_back("the run may be too short: the tables are moving (" +
-                     Number(100 * m.relative_change) + " % of their norm after " +
+                     Rounded(100 * m.relative_change) + " % of their norm after " +
                      Count(m.epochs, "epoch") + ", " + Count(m.steps, "step") +
                      "); train for more --epochs");
   std::string out;
@@ -69,7 +72,7 @@ inline std::string Causes(const Settings& s, const LearningMeasurement& m) {
   return out;
 }
 
-}  // namespace learning_detail
+}  // namespace detail
 
 /// Relative distance from ln 2 below which a log or BPR loss counts as "not moved".
 inline constexpr double kStalledLoss = 1e-4;
@@ -80,15 +83,15 @@ inline std::vector<std::string> LearningWarnings(const Settings& s, const Learni
                                                  const EvalResult& result,
                                                  const ChanceLevel& chance) {
   std::vector<std::string> warnings;
-  const std::string causes = learning_detail::Causes(s, m);
+  const std::string causes = detail::Causes(s, m);
   // Scores start near 0, so the log and BPR losses start at ln 2. With --shrink the outputs are
   // scaled by s * ||y|| and the loss stays near ln 2 by design, so only the metrics can tell.
   const double ln2 = std::log(2.0);
   if ((s.loss == "log" || s.loss == "bpr") && s.shrink == 0 && m.epochs > 0 &&
       std::abs(m.last_epoch_loss - ln2) <= kStalledLoss * ln2)
     warnings.push_back("the loss did not move from its starting value ln 2 = 0.693147 (" +
-                       learning_detail::Number(m.last_epoch_loss, 7) + " after " +
-                       learning_detail::Count(m.epochs, "epoch") +
+                       detail::Rounded(m.last_epoch_loss, 7) + " after " +
+                       detail::Count(m.epochs, "epoch") +
                        "): nothing was learned; likely cause: " + causes);
   // Recall at the largest cut-off against a random ranking of the same candidates; only when
   // chance is well below 1 (a 20-item catalogue at K = 20 is all hits either way).
@@ -98,12 +101,11 @@ inline std::vector<std::string> LearningWarnings(const Settings& s, const Learni
     if (metric != name || !(chance.mean > 0 && chance.mean < 0.25)) continue;
     const double bar = std::max(2 * chance.mean, chance.mean + 3 * chance.stddev);
     if (value <= bar)
-      warnings.push_back(name + " " + learning_detail::Number(value) +
-                         " is at chance level (a random ranking scores " +
-                         learning_detail::Number(chance.mean) + "): nothing was learned; " +
-                         "likely cause: " + causes);
+      warnings.push_back(
+          name + " " + detail::Rounded(value) + " is at chance level (a random ranking scores " +
+          detail::Rounded(chance.mean) + "): nothing was learned; " + "likely cause: " + causes);
   }
   return warnings;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

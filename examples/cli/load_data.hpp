@@ -13,7 +13,9 @@
 #include "phase.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+using namespace directspec;
 
 /// --input: reads the raw log, filters and splits it (data/prepare.hpp).
 inline PreparedData PrepareInput(const Settings& s) {
@@ -87,4 +89,4 @@ inline void SubsampleTrain(Dataset& data, const Settings& s) {
                               " interactions (--subsample " + std::to_string(s.subsample) + ")");
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -14,7 +14,10 @@
 #include "directspec/io.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Throws UsageError naming the flag, the path and the reason unless every output of `s` can be
 /// written: its directory exists and accepts files, it is not a directory (for --export-npy: a
@@ -103,4 +106,4 @@ class RunLog {
   bool committed_ = false;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-namespace directspec::cli {
+namespace directspec_cli {
 
 class Phase {
  public:
@@ -36,4 +36,4 @@ class Phase {
   int exceptions_;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -19,9 +19,13 @@
 #include <system_error>
 #include <vector>
 
+#include "directspec/core/text.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// One `key = value` line of a preset file.
 struct PresetEntry {
@@ -30,14 +34,7 @@ struct PresetEntry {
   int line = 0;       // 1-based
 };
 
-namespace preset_detail {
-
-inline std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(first, last - first + 1));
-}
+namespace detail {
 
 inline std::string Where(const std::string& source, int line) {
   return source + ":" + std::to_string(line) + ": ";
@@ -46,13 +43,7 @@ inline std::string Where(const std::string& source, int line) {
 /// Keys a preset file may not set: they choose other files or presets, not a setting.
 inline bool Forbidden(const std::string& key) { return key == "preset" || key == "preset-file"; }
 
-inline std::string Number(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), v);  // shortest text that reads back as v
-  return std::string(buf, r.ptr);
-}
-
-}  // namespace preset_detail
+}  // namespace detail
 
 /// Splits preset text into entries; throws UsageError "SOURCE:LINE: ..." on a line that is not a
 /// comment, blank or `key = value`.
@@ -67,27 +58,26 @@ inline std::vector<PresetEntry> ParsePresetText(std::string_view text, const std
     ++line_no;
     if (const auto hash = line.find(" #"); hash != std::string::npos) line.resize(hash);
     if (const auto hash = line.find("\t#"); hash != std::string::npos) line.resize(hash);
-    line = preset_detail::Trim(line);
+    line = std::string(TrimBlanks(line));
     if (line.empty() || line[0] == '#') {
       if (end == text.size()) break;
       continue;
     }
     const auto eq = line.find('=');
     if (eq == std::string::npos)
-      throw UsageError(preset_detail::Where(source, line_no) + "expected 'key = value', found '" +
-                       line + "'");
-    PresetEntry e{preset_detail::Trim(std::string_view(line).substr(0, eq)),
-                  preset_detail::Trim(std::string_view(line).substr(eq + 1)), line_no};
+      throw UsageError(detail::Where(source, line_no) + "expected 'key = value', found '" + line +
+                       "'");
+    PresetEntry e{std::string(TrimBlanks(std::string_view(line).substr(0, eq))),
+                  std::string(TrimBlanks(std::string_view(line).substr(eq + 1))), line_no};
     if (e.key.rfind("--", 0) == 0) e.key = e.key.substr(2);  // "--alpha = 1" is forgiven
     if (e.key.empty())
-      throw UsageError(preset_detail::Where(source, line_no) + "missing key before '=' in '" +
-                       line + "'");
-    if (preset_detail::Forbidden(e.key))
-      throw UsageError(preset_detail::Where(source, line_no) + "'" + e.key +
+      throw UsageError(detail::Where(source, line_no) + "missing key before '=' in '" + line + "'");
+    if (detail::Forbidden(e.key))
+      throw UsageError(detail::Where(source, line_no) + "'" + e.key +
                        "' cannot be set inside a preset file");
     for (const auto& previous : entries)
       if (previous.key == e.key)
-        throw UsageError(preset_detail::Where(source, line_no) + "'" + e.key +
+        throw UsageError(detail::Where(source, line_no) + "'" + e.key +
                          "' is set twice (first on line " + std::to_string(previous.line) + ")");
     entries.push_back(std::move(e));
     if (end == text.size()) break;
@@ -116,7 +106,7 @@ inline void ApplyPresetEntries(Settings& s, const std::vector<PresetEntry>& entr
         ApplyFlag(s, flag, e.value);
       }
     } catch (const UsageError& error) {
-      throw UsageError(preset_detail::Where(source, e.line) + error.what());
+      throw UsageError(detail::Where(source, e.line) + error.what());
     }
   }
 }
@@ -138,7 +128,6 @@ inline void ApplyPresetFile(Settings& s, const std::string& path) {
 /// filter's and the loss's own knobs only when that filter or loss is chosen), preceded by
 /// `comments` as '#' lines. Numbers are written in the shortest form that reads back exactly.
 inline std::string PresetFileText(const Settings& s, const std::vector<std::string>& comments) {
-  using preset_detail::Number;
   std::string out;
   for (const auto& c : comments) out += "# " + c + "\n";
   auto put = [&](const char* key, const std::string& value) {
@@ -152,23 +141,23 @@ inline std::string PresetFileText(const Settings& s, const std::vector<std::stri
   put("dim", std::to_string(s.dim));
   put("filter", s.filter);
   if (s.filter == "directspec" || s.filter == "directspec+" || s.filter == "adaptive")
-    put("alpha", Number(s.alpha));
-  if (s.filter == "directspec+") put("tau", Number(s.tau));
+    put("alpha", FormatValue(s.alpha));
+  if (s.filter == "directspec+") put("tau", FormatValue(s.tau));
   if (s.filter == "adaptive") {
-    put("tau0", Number(s.tau0));
-    put("tau1", Number(s.tau1));
+    put("tau0", FormatValue(s.tau0));
+    put("tau1", FormatValue(s.tau1));
   }
-  put("shrink", Number(s.shrink));
+  put("shrink", FormatValue(s.shrink));
   put("normalize", s.normalize ? "true" : "false");
   put("loss", s.loss);
   if (s.loss == "bpr") put("negatives", std::to_string(s.negatives));
-  if (s.loss == "directau") put("gamma", Number(s.gamma));
-  if (s.loss == "ssm") put("temperature", Number(s.temperature));
-  put("reg", Number(s.reg));
-  put("weight-decay", Number(s.weight_decay));
+  if (s.loss == "directau") put("gamma", FormatValue(s.gamma));
+  if (s.loss == "ssm") put("temperature", FormatValue(s.temperature));
+  put("output-l2", FormatValue(s.output_l2));
+  put("weight-decay", FormatValue(s.weight_decay));
   put("optimizer", s.optimizer);
-  put("lr", Number(s.lr));
-  put("lr-decay", Number(s.lr_decay));
+  put("lr", FormatValue(s.lr));
+  put("lr-decay", FormatValue(s.lr_decay));
   put("batch", std::to_string(s.batch));
   put("epochs", std::to_string(s.epochs));
   if (s.steps_per_epoch > 0) put("steps-per-epoch", std::to_string(s.steps_per_epoch));
@@ -176,4 +165,4 @@ inline std::string PresetFileText(const Settings& s, const std::vector<std::stri
   return out;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

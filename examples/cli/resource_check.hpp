@@ -16,7 +16,10 @@
 #include "directspec/train/learning_signals.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// The shape of the run the settings describe on this data.
 inline RunShape ShapeOf(const Settings& s, const Dataset& data, int threads) {
@@ -118,4 +121,4 @@ inline MemoryEstimate CheckMemory(const Settings& s, const RunShape& shape,
                    " (" + FormatBytes(largest.bytes) + " for the " + largest.what + "); " + limit);
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -12,7 +12,10 @@
 #include "directspec/filters.hpp"
 #include "directspec/optim.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Any of the four shipped side filters, selected by name.
 template <class S>
@@ -102,4 +105,4 @@ class AnyOptimizer {
       optimizer_;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

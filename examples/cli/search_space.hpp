@@ -26,9 +26,13 @@
 #include <vector>
 
 #include "directspec/core/rng.hpp"
+#include "directspec/core/text.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// One searched (or fixed) flag.
 struct Dimension {
@@ -50,25 +54,18 @@ using Assignment = std::vector<std::pair<std::string, std::string>>;
 /// The flags a space may name (epochs is the fidelity, see SearchSpace).
 inline const std::vector<std::string>& TunableNames() {
   static const std::vector<std::string> names{
-      "alpha",  "tau",           "tau0",      "tau1",      "shrink",      "lr",    "lr-decay",
-      "reg",    "weight-decay",  "negatives", "gamma",     "temperature", "dim",   "batch",
-      "layers", "layer-weights", "filter",    "optimizer", "normalize",   "epochs"};
+      "alpha",     "tau",           "tau0",      "tau1",      "shrink",      "lr",    "lr-decay",
+      "output-l2", "weight-decay",  "negatives", "gamma",     "temperature", "dim",   "batch",
+      "layers",    "layer-weights", "filter",    "optimizer", "normalize",   "epochs"};
   return names;
 }
 
-namespace space_detail {
-
-inline std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(first, last - first + 1));
-}
+namespace detail {
 
 inline std::vector<std::string> Split(const std::string& s, char sep) {
   std::vector<std::string> parts;
   std::stringstream in(s);
-  for (std::string part; std::getline(in, part, sep);) parts.push_back(Trim(part));
+  for (std::string part; std::getline(in, part, sep);) parts.emplace_back(TrimBlanks(part));
   if (!s.empty() && s.back() == sep) parts.emplace_back();
   return parts;
 }
@@ -93,10 +90,10 @@ inline void Apply(Settings& s, const std::string& name, const std::string& value
   ApplyFlag(s, "--" + name, value);
 }
 
-}  // namespace space_detail
+}  // namespace detail
 
 inline std::string Dimension::Spec() const {
-  using space_detail::Round4;
+  using detail::Round4;
   switch (kind) {
     case Kind::kFixed:
       return choices.front();
@@ -205,21 +202,21 @@ struct SearchSpace {
       v = std::clamp(std::floor(v + 0.5), std::ceil(d.lo), std::floor(d.hi));
       return std::to_string(static_cast<long long>(v));
     }
-    const std::string text = space_detail::Round4(v);
+    const std::string text = detail::Round4(v);
     const double rounded = std::strtod(text.c_str(), nullptr);
-    if (rounded < d.lo) return space_detail::Round4(d.lo);  // rounding never leaves the range
-    if (rounded > d.hi) return space_detail::Round4(d.hi);
+    if (rounded < d.lo) return detail::Round4(d.lo);  // rounding never leaves the range
+    if (rounded > d.hi) return detail::Round4(d.hi);
     return text;
   }
 };
 
 /// Settings `base` with `assignment` applied (each value through directspec-train's checks).
 inline Settings ApplyAssignment(Settings base, const Assignment& assignment) {
-  for (const auto& [name, value] : assignment) space_detail::Apply(base, name, value);
+  for (const auto& [name, value] : assignment) detail::Apply(base, name, value);
   return base;
 }
 
-namespace space_detail {
+namespace detail {
 
 inline double Bound(const std::string& entry, const std::string& text, const char* what) {
   double v = 0;
@@ -234,8 +231,8 @@ inline Dimension ParseEntry(const std::string& entry) {
   if (eq == std::string::npos)
     throw UsageError("'" + entry + "': expected name=spec (e.g. alpha=0.2:1.5, tau=1:10:log)");
   Dimension d;
-  d.name = Trim(std::string_view(entry).substr(0, eq));
-  const std::string spec = Trim(std::string_view(entry).substr(eq + 1));
+  d.name = std::string(TrimBlanks(std::string_view(entry).substr(0, eq)));
+  const std::string spec(TrimBlanks(std::string_view(entry).substr(eq + 1)));
   const auto& names = TunableNames();
   if (std::find(names.begin(), names.end(), d.name) == names.end()) {
     std::string list;
@@ -298,7 +295,7 @@ inline Dimension ParseEntry(const std::string& entry) {
   return d;
 }
 
-}  // namespace space_detail
+}  // namespace detail
 
 /// Parses `name=spec` entries separated by commas or newlines ('#' starts a comment line).
 /// Throws UsageError "SOURCE[:LINE]: 'entry': reason".
@@ -310,18 +307,18 @@ inline SearchSpace ParseSpace(std::string_view text, const std::string& source) 
   const bool multiline = text.find('\n') != std::string_view::npos;
   for (std::string line; std::getline(lines, line);) {
     ++line_no;
-    const std::string trimmed = space_detail::Trim(line);
+    const std::string trimmed(TrimBlanks(line));
     if (trimmed.empty() || trimmed[0] == '#') continue;
     const std::string where = source + (multiline ? ":" + std::to_string(line_no) : "") + ": ";
-    for (const auto& entry : space_detail::Split(trimmed, ',')) {
+    for (const auto& entry : detail::Split(trimmed, ',')) {
       try {
         if (entry.empty()) throw UsageError("empty entry in '" + trimmed + "'");
-        Dimension d = space_detail::ParseEntry(entry);
+        Dimension d = detail::ParseEntry(entry);
         if (!seen.insert(d.name).second)
           throw UsageError("'" + entry + "': '" + d.name + "' appears twice");
         if (d.name == "epochs") {
           if (d.kind == Dimension::Kind::kFixed) {
-            d.lo = d.hi = space_detail::Bound(entry, d.choices.front(), "");
+            d.lo = d.hi = detail::Bound(entry, d.choices.front(), "");
           } else if (d.kind != Dimension::Kind::kUniform && d.kind != Dimension::Kind::kInt) {
             throw UsageError("'" + entry +
                              "': epochs takes E or MIN:MAX (the first rung and the "
@@ -395,4 +392,4 @@ inline std::string DefaultSpaceText(const Settings& base) {
   return out;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -23,7 +23,10 @@
 #include "directspec/losses/sampled_softmax_loss.hpp"
 #include "directspec/train/configurations.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -50,7 +53,7 @@ struct Settings {
   double alpha = 1.0, tau = 3.0, tau0 = 2.5, tau1 = 3.0, shrink = 0.0;
   std::string loss = "log";  // log | bpr | directau | ssm
   int negatives = 1;
-  double gamma = 1.0, reg = 0.0, weight_decay = 0.0;
+  double gamma = 1.0, output_l2 = 0.0, weight_decay = 0.0;
   // The library's default, so the two cannot drift apart.
   double temperature = directspec::SampledSoftmaxLoss<double>::Options{}.temperature;
   std::string optimizer = "sgd";  // sgd | adam
@@ -142,7 +145,7 @@ inline const std::map<std::string, Preset>& Presets() {
                        {"--epochs", std::to_string(r.epochs)},
                        {"--lr-decay", number(r.decay)},
                        // The output L2 belongs to the reference LightGCN scripts only.
-                       {"--reg", lightgcn ? number(r.output_l2) : "0"}}};
+                       {"--output-l2", lightgcn ? number(r.output_l2) : "0"}}};
         if (lightgcn) preset.flags.push_back({"--layers", std::to_string(r.layers)});
         p[std::string(name) + v.suffix] = preset;
       }
@@ -162,10 +165,10 @@ inline const std::map<std::string, Preset>& Presets() {
         {"--loss", "bpr"},    {"--filter", "none"},       {"--no-normalize", ""},
         {"--negatives", "1"}, {"--optimizer", "adam"},    {"--lr", "0.001"},
         {"--lr-decay", "1"},  {"--weight-decay", "1e-4"}, {"--dim", "64"},
-        {"--batch", "2048"},  {"--shrink", "0"},          {"--reg", "0"}};
-    p["bpr-mf"] = {"MF trained with BPR (1 uniform negative), Adam, layer-0 L2", bpr};
+        {"--batch", "2048"},  {"--shrink", "0"},          {"--output-l2", "0"}};
+    p["bpr-mf"] = {"MF trained with BPR (1 uniform negative), Adam, weight decay", bpr};
     p["bpr-mf"].flags.insert(p["bpr-mf"].flags.end(), {{"--model", "mf"}, {"--epochs", "300"}});
-    p["lightgcn-bpr"] = {"LightGCN (3 layers, mean weights) with BPR, Adam, layer-0 L2", bpr};
+    p["lightgcn-bpr"] = {"LightGCN (3 layers, mean weights) with BPR, Adam, weight decay", bpr};
     p["lightgcn-bpr"].flags.insert(p["lightgcn-bpr"].flags.end(), {{"--model", "lightgcn"},
                                                                    {"--layers", "3"},
                                                                    {"--layer-weights", "mean"},
@@ -347,7 +350,7 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--negatives", [&] { s.negatives = positive(ParseNumber<int>(flag, value)); }},
       {"--gamma", [&] { s.gamma = real(Range::kNonNegative); }},
       {"--temperature", [&] { s.temperature = real(Range::kPositive); }},
-      {"--reg", [&] { s.reg = real(Range::kNonNegative); }},
+      {"--output-l2", [&] { s.output_l2 = real(Range::kNonNegative); }},
       {"--weight-decay", [&] { s.weight_decay = real(Range::kNonNegative); }},
       {"--optimizer",
        [&] {
@@ -517,6 +520,6 @@ inline Settings ParseSettings(const std::vector<std::string>& args) {
   return s;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli
 
 #include "preset_file.hpp"  // NOLINT: defines ApplyPresetFile, which needs ApplyFlag above

@@ -10,11 +10,14 @@
 #include "runtime_policies.hpp"
 #include "settings.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 using CliScalar = float;
 
-namespace factory_detail {
+namespace detail {
 
 template <class Encoder, class Loss, class Sampler, class F>
 decltype(auto) WithTrainer(Encoder encoder, Loss loss, Sampler sampler, const Settings& s, F&& f) {
@@ -31,7 +34,7 @@ decltype(auto) WithTrainer(Encoder encoder, Loss loss, Sampler sampler, const Se
   o.threads = s.threads;
   o.normalize_rows = s.normalize;
   o.shrink = s.shrink;
-  o.layer0_l2 = s.weight_decay;
+  o.weight_decay = s.weight_decay;
   o.user_filter = o.item_filter = {.kind = s.filter,
                                    .alpha = static_cast<S>(s.alpha),
                                    .tau = static_cast<S>(s.tau),
@@ -46,30 +49,33 @@ decltype(auto) WithTrainer(Encoder encoder, Loss loss, Sampler sampler, const Se
 template <class Encoder, class F>
 decltype(auto) WithLoss(Encoder encoder, const Settings& s, F&& f) {
   using S = CliScalar;
-  const auto reg = static_cast<S>(s.reg);
+  const auto output_l2 = static_cast<S>(s.output_l2);
   const UserThenPositive<> positives;
   if (s.loss == "bpr") {
     const UserThenPositive<UniformNegatives> sampler(
         UniformNegatives({.per_positive = s.negatives}));
-    return WithTrainer(std::move(encoder), WithOutputL2<BprLoss<S>>({.reg = reg}), sampler, s, f);
+    return WithTrainer(std::move(encoder), WithOutputL2<BprLoss<S>>({.output_l2 = output_l2}),
+                       sampler, s, f);
   }
   if (s.loss == "directau") {
     using L = DirectAuLoss<S>;
-    return WithTrainer(std::move(encoder),
-                       WithOutputL2<L>({.reg = reg}, L({.gamma = static_cast<S>(s.gamma)})),
-                       positives, s, f);
+    return WithTrainer(
+        std::move(encoder),
+        WithOutputL2<L>({.output_l2 = output_l2}, L({.gamma = static_cast<S>(s.gamma)})), positives,
+        s, f);
   }
   if (s.loss == "ssm") {
     using L = SampledSoftmaxLoss<S>;
-    return WithTrainer(
-        std::move(encoder),
-        WithOutputL2<L>({.reg = reg}, L({.temperature = static_cast<S>(s.temperature)})), positives,
-        s, f);
+    return WithTrainer(std::move(encoder),
+                       WithOutputL2<L>({.output_l2 = output_l2},
+                                       L({.temperature = static_cast<S>(s.temperature)})),
+                       positives, s, f);
   }
-  return WithTrainer(std::move(encoder), WithOutputL2<LogLoss<S>>({.reg = reg}), positives, s, f);
+  return WithTrainer(std::move(encoder), WithOutputL2<LogLoss<S>>({.output_l2 = output_l2}),
+                     positives, s, f);
 }
 
-}  // namespace factory_detail
+}  // namespace detail
 
 /// Builds the trainer `s` describes and returns f(trainer). `f` is instantiated once per
 /// (model, loss) pair, so it must be a generic lambda; every instantiation must return the same
@@ -80,13 +86,13 @@ template <class F>
 decltype(auto) VisitTrainer(const Settings& s, F&& f) {
   using S = CliScalar;
   if (s.model == "lightgcn")
-    return factory_detail::WithLoss(
+    return detail::WithLoss(
         LightGCN<S>({.dim = s.dim,
                      .layers = s.layers,
                      .layer_weights =
                          s.layer_weights == "mean" ? LayerWeights::kMean : LayerWeights::kSum}),
         s, f);
-  return factory_detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
+  return detail::WithLoss(MF<S>({.dim = s.dim}), s, f);
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

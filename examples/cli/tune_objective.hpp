@@ -17,14 +17,17 @@
 #include "trainer_factory.hpp"
 #include "tuner.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Largest |entry| of the inference tables a healthy run reaches; beyond it the run is cut as
 /// exploding (L2-normalised losses are scale-free, so runaway norms only grow until they
 /// overflow).
 inline constexpr double kExplodingEntry = 1e12;
 
-namespace objective_detail {
+namespace detail {
 
 /// Evaluates at the requested epochs and cuts runaway tables, every epoch.
 class ValidationProbe {
@@ -72,7 +75,7 @@ class ValidationProbe {
   std::string message_;
 };
 
-}  // namespace objective_detail
+}  // namespace detail
 
 /// Trains settings `base` + an assignment on `train`, scored on `valid_pairs` by `metric`.
 class TrainingObjective {
@@ -98,7 +101,7 @@ class TrainingObjective {
     const Settings s = TrialSettings(assignment, max_epochs);
     return VisitTrainer(s, [&](auto& trainer) {
       DivergenceGuard guard(DivergenceGuard::Options{.throw_on_divergence = false});
-      objective_detail::ValidationProbe probe(evaluator_, metric_, eval_epochs, observe, guard);
+      detail::ValidationProbe probe(evaluator_, metric_, eval_epochs, observe, guard);
       trainer.Train(train_, guard, probe);
       TrialOutcome out;
       out.epochs_trained = probe.EpochsTrained();
@@ -120,4 +123,4 @@ class TrainingObjective {
   std::string metric_;
 };
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

@@ -26,7 +26,10 @@
 #include "directspec/core/rng.hpp"
 #include "search_space.hpp"
 
-namespace directspec::cli {
+namespace directspec_cli {
+
+// The CLI is a client of the library, written in its vocabulary; it adds nothing to it.
+using namespace directspec;
 
 /// Epochs at which trials face a halving decision: min, min*eta, min*eta^2, ... below max, then
 /// max. `eta` >= 2.
@@ -141,7 +144,7 @@ inline std::vector<const TrialRecord*> Leaderboard(const std::vector<TrialRecord
   return order;
 }
 
-namespace tuner_detail {
+namespace detail {
 inline constexpr std::uint64_t kSpaceStream = 0x5455'4E45'0000'0000ull;  // "TUNE"
 }
 
@@ -168,8 +171,7 @@ std::vector<TrialRecord> RunSearch(const SearchSpace& space, const TunerOptions&
 
     TrialRecord rec;
     rec.index = t + 1;
-    auto engine =
-        MakeStream(options.seed, tuner_detail::kSpaceStream + static_cast<std::uint64_t>(t));
+    auto engine = MakeStream(options.seed, detail::kSpaceStream + static_cast<std::uint64_t>(t));
     bool fresh = false;
     for (int attempt = 0; attempt < 20 && !fresh; ++attempt) {
       const auto ranked = Leaderboard(trials);
@@ -230,4 +232,4 @@ std::vector<TrialRecord> RunSearch(const SearchSpace& space, const TunerOptions&
   return trials;
 }
 
-}  // namespace directspec::cli
+}  // namespace directspec_cli

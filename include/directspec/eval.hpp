@@ -3,9 +3,9 @@
 // callbacks.
 #pragma once
 
-#include "directspec/eval/callbacks.hpp"
 #include "directspec/eval/chance_level.hpp"
 #include "directspec/eval/eval_result.hpp"
+#include "directspec/eval/evaluation_callbacks.hpp"
 #include "directspec/eval/evaluator.hpp"
 #include "directspec/eval/spectrum.hpp"
 #include "directspec/eval/svg_plot.hpp"

@@ -5,5 +5,5 @@
 #include "directspec/models/init.hpp"
 #include "directspec/models/lightgcn.hpp"
 #include "directspec/models/mf.hpp"
-#include "directspec/models/parameter_l2.hpp"
 #include "directspec/models/propagation.hpp"
+#include "directspec/models/weight_decay.hpp"

@@ -186,7 +186,7 @@ class MF(_Model):
     """Matrix factorisation with DirectSpec(+) by default: directspec-train --model mf.
 
     Keyword arguments are directspec-train's flags (docs/cli.md) with '_' for '-': filter,
-    alpha, tau, tau0, tau1, shrink, normalize, loss, negatives, gamma, temperature, reg,
+    alpha, tau, tau0, tau1, shrink, normalize, loss, negatives, gamma, temperature, output_l2,
     weight_decay, optimizer, lr, lr_decay, dim, batch, epochs, micro_batches, steps_per_epoch,
     seed, threads, eval_every, topk, metrics, early_stop, patience, checkpoint,
     checkpoint_every, resume. preset="citeulike-mf" (directspec.presets()) and

@@ -1,5 +1,5 @@
 """The progress bar of fit(): tqdm when it is installed, else the library's own
-(train/callbacks.hpp ProgressBar on stderr: redrawn in place on a terminal, one line per epoch
+(train/training_callbacks.hpp ProgressBar on stderr: redrawn in place on a terminal, one line per epoch
 otherwise)."""
 
 

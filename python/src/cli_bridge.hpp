@@ -15,28 +15,28 @@
 
 namespace directspec::python::bridge {
 
-using Scalar = ::directspec::cli::CliScalar;
-using ::directspec::cli::Assignment;
-using ::directspec::cli::CarveValidationSet;
-using ::directspec::cli::CheckpointWriter;
-using ::directspec::cli::ClampBatch;
-using ::directspec::cli::DefaultSpaceText;
-using ::directspec::cli::Leaderboard;
-using ::directspec::cli::LoadData;
-using ::directspec::cli::ParseSettings;
-using ::directspec::cli::ParseSpace;
-using ::directspec::cli::PrepareInput;
-using ::directspec::cli::Presets;
-using ::directspec::cli::RunFingerprint;
-using ::directspec::cli::RunSearch;
-using ::directspec::cli::SearchSpace;
-using ::directspec::cli::Settings;
-using ::directspec::cli::StatusName;
-using ::directspec::cli::SubsampleTrain;
-using ::directspec::cli::TrainingObjective;
-using ::directspec::cli::TrialRecord;
-using ::directspec::cli::TunerOptions;
-using ::directspec::cli::UsageError;
-using ::directspec::cli::VisitTrainer;
+using Scalar = ::directspec_cli::CliScalar;
+using ::directspec_cli::Assignment;
+using ::directspec_cli::CarveValidationSet;
+using ::directspec_cli::CheckpointWriter;
+using ::directspec_cli::ClampBatch;
+using ::directspec_cli::DefaultSpaceText;
+using ::directspec_cli::Leaderboard;
+using ::directspec_cli::LoadData;
+using ::directspec_cli::ParseSettings;
+using ::directspec_cli::ParseSpace;
+using ::directspec_cli::PrepareInput;
+using ::directspec_cli::Presets;
+using ::directspec_cli::RunFingerprint;
+using ::directspec_cli::RunSearch;
+using ::directspec_cli::SearchSpace;
+using ::directspec_cli::Settings;
+using ::directspec_cli::StatusName;
+using ::directspec_cli::SubsampleTrain;
+using ::directspec_cli::TrainingObjective;
+using ::directspec_cli::TrialRecord;
+using ::directspec_cli::TunerOptions;
+using ::directspec_cli::UsageError;
+using ::directspec_cli::VisitTrainer;
 
 }  // namespace directspec::python::bridge

@@ -14,7 +14,7 @@
 #include "cli_bridge.hpp"
 #include "directspec/data/data_error.hpp"
 #include "directspec/io/io_error.hpp"
-#include "directspec/train/callbacks.hpp"
+#include "directspec/train/training_callbacks.hpp"
 
 namespace directspec::python {
 

@@ -44,7 +44,7 @@ inline EvalOptions EvalOptionsOf(const std::vector<int>& topk, const std::string
   return o;
 }
 
-namespace session_detail {
+namespace detail {
 
 /// The trainer callback that forwards to a FitListener. Runs after early stopping, so an epoch
 /// the stopper evaluated is not evaluated twice.
@@ -71,7 +71,7 @@ struct ListenerCallback {
   }
 };
 
-}  // namespace session_detail
+}  // namespace detail
 
 class TrainerSession {
  public:
@@ -104,7 +104,7 @@ class TypedSession final : public TrainerSession {
                                       parts...);
       if (!s.resume.empty())
         LoadCheckpoint(s.resume, trainer_, data.train, fingerprint, signals, parts...);
-      session_detail::ListenerCallback hook{listener, valid ? &*valid : nullptr, evaluated, every};
+      detail::ListenerCallback hook{listener, valid ? &*valid : nullptr, evaluated, every};
       return library_progress
                  ? trainer_.Train(data.train, progress, guard, parts..., signals, hook, writer)
                  : trainer_.Train(data.train, guard, parts..., signals, hook, writer);

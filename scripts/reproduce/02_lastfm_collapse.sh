@@ -4,7 +4,7 @@
 # for no filter, linear DirectSpec (alpha 1) and DirectSpec+ (alpha 1, tau 3). Then the SVGs.
 source "$(dirname "$0")/common.sh"
 common=(--data "$DATASETS/lastfm" --model mf --loss log --optimizer sgd --lr 10 --lr-decay 1
-    --dim 64 --batch 256 --shrink 0 --reg 0 --epochs 30 --eval-every 1)
+    --dim 64 --batch 256 --shrink 0 --output-l2 0 --epochs 30 --eval-every 1)
 for f in none directspec directspec+; do
     run "lastfm-$f" "${common[@]}" --filter "$f" --alpha 1 --tau 3 \
         --export-npy "$REPRO_OUT/lastfm-$f-npy"

@@ -10,7 +10,7 @@ run citeulike-mf-none --preset citeulike-mf --filter none --data "$C" \
     --metrics both --eval-every 10
 # Adaptive DirectSpec+ with its reference settings (50 epochs).
 run citeulike-mf-adaptive --preset citeulike-mf-adaptive --data "$C" --metrics both --eval-every 10
-# BPR-MF (Adam 1e-3, batch 2048, 1 negative, layer-0 L2 1e-4), 300 epochs.
+# BPR-MF (Adam 1e-3, batch 2048, 1 negative, weight decay 1e-4), 300 epochs.
 run citeulike-bpr-mf --preset bpr-mf --data "$C" --metrics both --eval-every 10
 # DirectAU (alignment + uniformity, gamma 1), Adam 1e-3, batch 1024, 50 epochs.
 run citeulike-directau --model mf --loss directau --filter none --optimizer adam --lr 1e-3 \

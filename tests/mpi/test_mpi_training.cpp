@@ -22,7 +22,7 @@
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/callbacks.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "directspec/train/trainer.hpp"
 #include "support/random_train.hpp"
 
@@ -90,7 +90,7 @@ TEST_CASE("MF + DirectSpec+ over MPI equals one process with the same M, bit for
     o.seed = 5;
     o.threads = 1;
     o.shrink = 0.03;
-    o.layer0_l2 = 0.01;
+    o.weight_decay = 0.01;
     o.micro_batches = m;
     o.user_filter = {.alpha = S(1), .tau = S(3)};
     o.item_filter = {.alpha = S(0.7), .tau = S(2.5)};

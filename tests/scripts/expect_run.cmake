@@ -8,8 +8,6 @@
 # EXPECT_EXIT   required exit code (default 0)
 # EXPECT_REGEX  regular expression that stdout + stderr must match (optional)
 # FORBID_REGEX  regular expression that stdout + stderr must not match (optional)
-# IGNORE_REGEX  lines matching it are dropped before FORBID_REGEX is checked (optional; e.g. the
-#               start-up warning of a build without AVX2, which is not what a test forbids)
 # WORKDIR       working directory, emptied and created first (optional)
 # EXPECT_FILES  '|'-separated paths (relative to WORKDIR) that must exist and be non-empty
 #
@@ -42,11 +40,7 @@ endif()
 if(DEFINED EXPECT_REGEX AND NOT output MATCHES "${EXPECT_REGEX}")
   message(FATAL_ERROR "output of '${shown}' does not match '${EXPECT_REGEX}':\n${output}")
 endif()
-set(checked "${output}")
-if(DEFINED IGNORE_REGEX AND NOT IGNORE_REGEX STREQUAL "")
-  string(REGEX REPLACE "[^\n]*${IGNORE_REGEX}[^\n]*\n?" "" checked "${checked}")
-endif()
-if(DEFINED FORBID_REGEX AND checked MATCHES "${FORBID_REGEX}")
+if(DEFINED FORBID_REGEX AND output MATCHES "${FORBID_REGEX}")
   message(FATAL_ERROR "output of '${shown}' matches the forbidden '${FORBID_REGEX}':\n${output}")
 endif()
 if(DEFINED EXPECT_FILES)

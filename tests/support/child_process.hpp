@@ -57,7 +57,7 @@ struct ChildSetup {
   std::vector<std::string> env;          // extra NAME=value entries (programs only)
 };
 
-namespace child_detail {
+namespace detail {
 
 inline void Prepare(const ChildSetup& setup) {
   if (setup.file_size_limit >= 0) {
@@ -74,7 +74,7 @@ inline void Prepare(const ChildSetup& setup) {
   redirect(setup.stderr_path, STDERR_FILENO);
 }
 
-}  // namespace child_detail
+}  // namespace detail
 
 /// Runs `body` in a forked child; the child exits 0 when it returns, 1 when it throws (message on
 /// stderr). Returns the child's PID: Wait() for it, or kill it first.
@@ -82,7 +82,7 @@ inline pid_t StartChild(const std::function<void()>& body, const ChildSetup& set
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
-  child_detail::Prepare(setup);
+  detail::Prepare(setup);
   if (setup.ignore_sigxfsz) ::signal(SIGXFSZ, SIG_IGN);
   try {
     body();
@@ -105,7 +105,7 @@ inline pid_t StartProgram(const std::vector<std::string>& argv, const std::strin
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
-  child_detail::Prepare(setup);
+  detail::Prepare(setup);
   if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
   for (const auto& e : setup.env) ::putenv(const_cast<char*>(e.c_str()));
   std::vector<char*> args;

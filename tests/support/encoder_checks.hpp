@@ -1,5 +1,5 @@
 // Shared by the encoder and graph tests (MF, LightGCN, Â): seeded random rows, a RowGradient
-// made dense, and the central-difference check of an encoder's Backward (+ AddParameterL2)
+// made dense, and the central-difference check of an encoder's Backward (+ AddWeightDecay)
 // against every entry of every table, with loss = sum(GU .* XU) + sum(GI .* XI) (+ penalty).
 #pragma once
 
@@ -39,24 +39,26 @@ RowMatrix<double> Densify(const RowGradient<S>& grad, Index rows, Index cols) {
   return out;
 }
 
-/// sum(GU .* XU) + sum(GI .* XI) (+ the layer-0 L2 penalty when reg > 0) of one Encode.
+/// sum(GU .* XU) + sum(GI .* XI) (+ the weight decay when weight_decay > 0) of one Encode.
 template <class Encoder>
 double EncoderObjective(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                        const RowMatrix<double>& GU, const RowMatrix<double>& GI, double reg) {
+                        const RowMatrix<double>& GU, const RowMatrix<double>& GI,
+                        double weight_decay) {
   RowMatrix<double> XU, XI;
   enc.Encode(users, items, XU, XI);
   double loss = GU.cwiseProduct(XU).sum() + GI.cwiseProduct(XI).sum();
-  if (reg > 0) {
+  if (weight_decay > 0) {
     std::vector<RowGradient<double>> scratch;
-    loss += enc.AddParameterL2(reg, scratch);
+    loss += enc.AddWeightDecay(weight_decay, scratch);
   }
   return loss;
 }
 
-/// Backward (+ AddParameterL2 when reg > 0) against central differences on every table entry.
+/// Backward (+ AddWeightDecay when weight_decay > 0) against central differences on every table
+/// entry.
 template <class Encoder>
 void CheckEncoderGradient(Encoder& enc, const std::vector<Id>& users, const std::vector<Id>& items,
-                          double reg, std::uint64_t seed) {
+                          double weight_decay, std::uint64_t seed) {
   const Index d = enc.Dim();
   const RowMatrix<double> GU = RandomRows<double>(static_cast<Index>(users.size()), d, seed);
   const RowMatrix<double> GI = RandomRows<double>(static_cast<Index>(items.size()), d, seed + 1);
@@ -64,7 +66,7 @@ void CheckEncoderGradient(Encoder& enc, const std::vector<Id>& users, const std:
   enc.Encode(users, items, XU, XI);
   std::vector<RowGradient<double>> grads;
   enc.Backward(GU, GI, grads);
-  if (reg > 0) enc.AddParameterL2(reg, grads);
+  if (weight_decay > 0) enc.AddWeightDecay(weight_decay, grads);
   auto tables = enc.Tables();
   REQUIRE(grads.size() == tables.size());
   for (std::size_t t = 0; t < tables.size(); ++t) {
@@ -74,9 +76,9 @@ void CheckEncoderGradient(Encoder& enc, const std::vector<Id>& users, const std:
     for (Index k = 0; k < table.size(); ++k) {
       const double saved = table.data()[k];
       table.data()[k] = saved + h;
-      const double up = EncoderObjective(enc, users, items, GU, GI, reg);
+      const double up = EncoderObjective(enc, users, items, GU, GI, weight_decay);
       table.data()[k] = saved - h;
-      const double down = EncoderObjective(enc, users, items, GU, GI, reg);
+      const double down = EncoderObjective(enc, users, items, GU, GI, weight_decay);
       table.data()[k] = saved;
       INFO("table " << t << " entry " << k << " (row " << k / d << ")");
       CHECK((up - down) / (2 * h) == Approx(analytic.data()[k]).margin(1e-7).epsilon(1e-6));

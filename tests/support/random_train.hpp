@@ -13,9 +13,11 @@
 
 namespace directspec::testing {
 
-/// users x items with user u holding item u % items, plus `pairs` uniform random pairs.
-inline Interactions RandomTrain(Index users, Index items, Index pairs, std::uint64_t seed) {
-  std::mt19937_64 engine = MakeStream(seed, 77);
+/// users x items with user u holding item u % items, plus `pairs` uniform random pairs drawn
+/// from stream `stream` of `seed`.
+inline Interactions RandomTrain(Index users, Index items, Index pairs, std::uint64_t seed,
+                                std::uint64_t stream = 77) {
+  std::mt19937_64 engine = MakeStream(seed, stream);
   std::vector<std::pair<Id, Id>> p;
   for (Index u = 0; u < users; ++u) p.emplace_back(static_cast<Id>(u), static_cast<Id>(u % items));
   for (Index n = 0; n < pairs; ++n)

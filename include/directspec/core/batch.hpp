@@ -17,10 +17,18 @@ struct Batch {
 
   Index Size() const { return static_cast<Index>(users.size()); }
 
-  /// Item rows in the order the trainer encodes them: positives then negatives.
-  std::vector<Id> ItemRows() const {
-    std::vector<Id> rows(positives);
+  /// Appends the item rows in the order the trainer encodes them: positives, then negatives
+  /// (into a caller's buffer, so a step reuses its capacity).
+  void AppendItemRows(std::vector<Id>& rows) const {
+    rows.insert(rows.end(), positives.begin(), positives.end());
     rows.insert(rows.end(), negatives.begin(), negatives.end());
+  }
+
+  /// The item rows as a new vector (AppendItemRows).
+  std::vector<Id> ItemRows() const {
+    std::vector<Id> rows;
+    rows.reserve(positives.size() + negatives.size());
+    AppendItemRows(rows);
     return rows;
   }
 };

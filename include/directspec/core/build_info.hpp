@@ -5,8 +5,10 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -87,12 +89,25 @@ inline std::string SimdWarning(const BuildInfo& info = CompiledBuildInfo()) {
          "link directspec::native or directspec::avx2 (docs/performance.md#build-flags)";
 }
 
-/// Prints "build: <summary>" to `info` and the SIMD warning, if any, to `warnings`: the start-up
-/// lines of the examples, so every timing they print says what build produced it.
+/// The switch that silences the start-up SIMD warning: the environment variable
+/// DIRECTSPEC_NO_SIMD_WARNING set to anything but "" or "0". The test runs set it (the warning is
+/// about speed, which no test measures); a user who knowingly runs a portable build may too.
+inline constexpr const char* kNoSimdWarningVariable = "DIRECTSPEC_NO_SIMD_WARNING";
+
+/// SimdWarning(info), or "" when the environment silences it (kNoSimdWarningVariable): what the
+/// examples and the CLI print at start-up.
+inline std::string StartupSimdWarning(const BuildInfo& info = CompiledBuildInfo()) {
+  const char* silenced = std::getenv(kNoSimdWarningVariable);
+  if (silenced && *silenced && std::string_view(silenced) != "0") return {};
+  return SimdWarning(info);
+}
+
+/// Prints "build: <summary>" to `info` and the start-up SIMD warning, if any, to `warnings`: the
+/// start-up lines of the examples, so every timing they print says what build produced it.
 inline void PrintBuildInfo(std::ostream& info = std::cout, std::ostream& warnings = std::cerr) {
   const BuildInfo build = CompiledBuildInfo();
   info << "build: " << build.Summary() << "\n";
-  if (const std::string warning = SimdWarning(build); !warning.empty())
+  if (const std::string warning = StartupSimdWarning(build); !warning.empty())
     warnings << "warning: " << warning << "\n";
 }
 

@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/data_error.hpp"
 #include "directspec/data/dataset.hpp"
@@ -76,7 +76,7 @@ inline LogCounts CountLog(const std::vector<LogRow>& rows, const IdMaps& ids) {
   return c;
 }
 
-namespace log_filter_detail {
+namespace detail {
 
 inline FilterReport Compare(std::string name, const LogCounts& before, const LogCounts& after) {
   FilterReport r;
@@ -90,12 +90,6 @@ inline FilterReport Compare(std::string name, const LogCounts& before, const Log
   return r;
 }
 
-inline std::string Number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
 /// Time order with the line as tie-breaker: a strict total order on a log's rows.
 inline bool Earlier(const LogRow& a, const LogRow& b) {
   return a.time < b.time || (a.time == b.time && a.line < b.line);
@@ -105,22 +99,21 @@ inline bool Earlier(const LogRow& a, const LogRow& b) {
   throw DataError(log.source, 0, "", "no interactions left: " + what);
 }
 
-}  // namespace log_filter_detail
+}  // namespace detail
 
 /// Keeps the rows with rating >= min_rating. Throws DataError when the log has no rating column
 /// or when no row is left.
 inline FilterReport KeepMinRating(RawLog& log, double min_rating) {
-  const std::string name = "min-rating " + log_filter_detail::Number(min_rating);
+  const std::string name = "min-rating " + FormatValue(min_rating);
   if (!log.has_rating)
     throw DataError(log.source, 0, "",
                     name + " needs a rating column (add rating=COLUMN to the columns)");
   const LogCounts before = CountLog(log.rows, log.ids);
   std::erase_if(log.rows, [&](const LogRow& r) { return !(r.rating >= min_rating); });
   if (log.rows.empty())
-    log_filter_detail::Emptied(log, "every one of the " + detail::Thousands(before.rows) +
-                                        " rows has a rating below " +
-                                        log_filter_detail::Number(min_rating));
-  return log_filter_detail::Compare(name, before, CountLog(log.rows, log.ids));
+    detail::Emptied(log, "every one of the " + detail::Thousands(before.rows) +
+                             " rows has a rating below " + FormatValue(min_rating));
+  return detail::Compare(name, before, CountLog(log.rows, log.ids));
 }
 
 /// Applies `policy` to repeated (user, item) pairs. The report's detail says how many rows
@@ -134,7 +127,7 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
     const LogRow &x = log.rows[a], &y = log.rows[b];
     if (x.user != y.user) return x.user < y.user;
     if (x.item != y.item) return x.item < y.item;
-    return log_filter_detail::Earlier(x, y);
+    return detail::Earlier(x, y);
   });
   std::vector<char> keep(log.rows.size(), 1);
   Index repeats = 0, pairs_repeated = 0;
@@ -158,9 +151,8 @@ inline FilterReport ResolveDuplicates(RawLog& log, DuplicatePolicy policy) {
   for (std::size_t k = 0; k < log.rows.size(); ++k)
     if (keep[k]) log.rows[w++] = log.rows[k];
   log.rows.resize(w);
-  FilterReport r =
-      log_filter_detail::Compare(std::string("duplicates ") + DuplicatePolicyName(policy), before,
-                                 CountLog(log.rows, log.ids));
+  FilterReport r = detail::Compare(std::string("duplicates ") + DuplicatePolicyName(policy), before,
+                                   CountLog(log.rows, log.ids));
   const std::string counts = detail::Thousands(repeats) + " repeated rows of " +
                              detail::Thousands(pairs_repeated) + " pairs";
   switch (policy) {
@@ -219,11 +211,11 @@ inline FilterReport KCore(RawLog& log, Index min_user, Index min_item) {
     item_rows.swap(item_next);
   }
   if (log.rows.empty())
-    log_filter_detail::Emptied(log, "no user with at least " + std::to_string(min_user) +
-                                        " rows and item with at least " + std::to_string(min_item) +
-                                        " rows survives (" + name + ", from " +
-                                        detail::Thousands(before.rows) + " rows)");
-  FilterReport r = log_filter_detail::Compare(name, before, CountLog(log.rows, log.ids));
+    detail::Emptied(log, "no user with at least " + std::to_string(min_user) +
+                             " rows and item with at least " + std::to_string(min_item) +
+                             " rows survives (" + name + ", from " +
+                             detail::Thousands(before.rows) + " rows)");
+  FilterReport r = detail::Compare(name, before, CountLog(log.rows, log.ids));
   r.note = std::to_string(rounds) + (rounds == 1 ? " round" : " rounds") + " to the fixpoint";
   return r;
 }

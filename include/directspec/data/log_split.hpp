@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/argument_check.hpp"
 #include "directspec/core/rng.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/data_error.hpp"
@@ -78,7 +79,7 @@ inline LogSplitSpec ParseLogSplitSpec(std::string_view text) {
   const std::string value(colon == std::string_view::npos ? "" : text.substr(colon + 1));
   LogSplitSpec spec;
   auto fraction = [&] {
-    const auto v = raw_log_detail::ParseNumber(value);
+    const auto v = detail::ParseNumber(value);
     if (!v || !(*v > 0 && *v < 1))
       throw std::invalid_argument("'" + std::string(text) + "': " + kind +
                                   " needs a fraction strictly between 0 and 1, e.g. " + kind +
@@ -102,8 +103,8 @@ inline LogSplitSpec ParseLogSplitSpec(std::string_view text) {
     spec.last = static_cast<Index>(n);
   } else if (kind == "global-time") {
     spec.kind = LogSplitKind::kGlobalTime;
-    auto t = raw_log_detail::ParseNumber(value);
-    if (!t) t = raw_log_detail::ParseIsoTime(value);
+    auto t = detail::ParseNumber(value);
+    if (!t) t = detail::ParseIsoTime(value);
     if (!t)
       throw std::invalid_argument("'" + std::string(text) +
                                   "': global-time needs a time, a number (as in the log's time "
@@ -123,7 +124,7 @@ struct LogPartition {
   std::vector<LogRow> train, valid, test;
 };
 
-namespace log_split_detail {
+namespace detail {
 
 inline constexpr std::uint64_t kTestStream = 0x4C54'0000'0000'0000ull;   // "LT"
 inline constexpr std::uint64_t kValidStream = 0x4C56'0000'0000'0000ull;  // "LV"
@@ -154,15 +155,14 @@ inline void PerUser(const std::vector<LogRow>& rows, std::vector<char>& part, ch
       }
       for (Index k = 0; k < h; ++k) part[list[static_cast<std::size_t>(k)]] = to;
     } else {
-      std::sort(list.begin(), list.end(), [&](std::size_t a, std::size_t b) {
-        return log_filter_detail::Earlier(rows[a], rows[b]);
-      });
+      std::sort(list.begin(), list.end(),
+                [&](std::size_t a, std::size_t b) { return detail::Earlier(rows[a], rows[b]); });
       for (Index k = n - h; k < n; ++k) part[list[static_cast<std::size_t>(k)]] = to;
     }
   }
 }
 
-}  // namespace log_split_detail
+}  // namespace detail
 
 /// Splits `log.rows` by `spec`, then carves `valid_fraction` (0: no validation part) of the
 /// train rows into validation the same way. Throws DataError when the spec needs times and the
@@ -171,7 +171,7 @@ inline void PerUser(const std::vector<LogRow>& rows, std::vector<char>& part, ch
 ///   LogPartition p = SplitLog(log, ParseLogSplitSpec("temporal:0.2"), 0.1, seed);
 inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double valid_fraction,
                              std::uint64_t seed) {
-  using namespace log_split_detail;
+  using namespace detail;
   if (spec.NeedsTime() && !log.has_time)
     throw DataError(log.source, 0, "",
                     "the split " + spec.Describe() +
@@ -202,9 +202,8 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
       std::vector<std::size_t> train;
       for (std::size_t k = 0; k < rows.size(); ++k)
         if (part[k] == 0) train.push_back(k);
-      std::sort(train.begin(), train.end(), [&](std::size_t a, std::size_t b) {
-        return log_filter_detail::Earlier(rows[a], rows[b]);
-      });
+      std::sort(train.begin(), train.end(),
+                [&](std::size_t a, std::size_t b) { return detail::Earlier(rows[a], rows[b]); });
       const auto n = static_cast<Index>(train.size());
       const Index h = std::min(Rounded(valid_fraction, n), n);
       for (Index k = n - h; k < n; ++k) part[train[static_cast<std::size_t>(k)]] = 1;
@@ -225,15 +224,15 @@ inline LogPartition SplitLog(const RawLog& log, const LogSplitSpec& spec, double
                  : std::string("no user has enough rows to hold any out")) +
             ")");
   if (out.train.empty())
-    throw DataError(log.source, 0, "",
-                    "the split " + spec.Describe() +
-                        (valid_fraction > 0 ? " with a validation fraction of " +
-                                                  log_filter_detail::Number(valid_fraction)
-                                            : std::string()) +
-                        " leaves the train set empty");
+    throw DataError(
+        log.source, 0, "",
+        "the split " + spec.Describe() +
+            (valid_fraction > 0 ? " with a validation fraction of " + FormatValue(valid_fraction)
+                                : std::string()) +
+            " leaves the train set empty");
   if (valid_fraction > 0 && out.valid.empty())
     throw DataError(log.source, 0, "",
-                    "a validation fraction of " + log_filter_detail::Number(valid_fraction) +
+                    "a validation fraction of " + FormatValue(valid_fraction) +
                         " leaves the validation set empty (too few train rows per user)");
   return out;
 }

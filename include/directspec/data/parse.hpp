@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/text.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/data_error.hpp"
 #include "directspec/data/id_map.hpp"
@@ -91,15 +92,6 @@ inline FileFormat ResolveFormat(FileFormat requested, const std::filesystem::pat
 
 namespace detail {
 
-inline bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-inline std::string_view Trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && IsBlank(s[b])) ++b;
-  while (e > b && IsBlank(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
 /// Splits one line into fields: whitespace runs when delim == ' ', else on `delim` with each
 /// field trimmed.
 class FieldSplitter {
@@ -117,7 +109,7 @@ class FieldSplitter {
     if (pos_ > line_.size()) return false;
     std::size_t end = line_.find(delim_, pos_);
     if (end == std::string_view::npos) end = line_.size();
-    field = Trim(line_.substr(pos_, end - pos_));
+    field = TrimBlanks(line_.substr(pos_, end - pos_));
     pos_ = end + 1;
     return true;
   }
@@ -158,7 +150,7 @@ class LineContext {
 
   [[noreturn]] void Fail(std::string_view text, const std::string& problem) const {
     std::string msg = problem;
-    if (Trim(line) != text) msg += " in line " + DataError::Quote(line);
+    if (TrimBlanks(line) != text) msg += " in line " + DataError::Quote(line);
     throw DataError(std::string(source_), line_number, std::string(text), msg);
   }
 
@@ -246,7 +238,7 @@ inline ParsedFile ParseInteractions(std::string_view text, std::string_view sour
     ++ctx.line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     ctx.line = line;
-    if (detail::Trim(line).empty()) continue;  // blank line
+    if (TrimBlanks(line).empty()) continue;  // blank line
     if (line.find('\0') != std::string_view::npos)
       ctx.Fail(line, "unreadable line " + DataError::Quote(line) + " (NUL byte: binary data?)");
 

@@ -47,7 +47,7 @@ inline ColumnSpec ParseColumnSpec(std::string_view text) {
   while (pos <= text.size()) {
     std::size_t end = text.find(',', pos);
     if (end == std::string_view::npos) end = text.size();
-    const std::string_view entry = detail::Trim(text.substr(pos, end - pos));
+    const std::string_view entry = TrimBlanks(text.substr(pos, end - pos));
     pos = end + 1;
     if (entry.empty()) {
       if (end == text.size()) break;
@@ -57,8 +57,8 @@ inline ColumnSpec ParseColumnSpec(std::string_view text) {
     if (eq == std::string_view::npos)
       throw std::invalid_argument("'" + std::string(entry) +
                                   "' is not ROLE=COLUMN (roles: user, item, rating, time)");
-    const std::string role(detail::Trim(entry.substr(0, eq)));
-    const std::string column(detail::Trim(entry.substr(eq + 1)));
+    const std::string role(TrimBlanks(entry.substr(0, eq)));
+    const std::string column(TrimBlanks(entry.substr(eq + 1)));
     if (column.empty()) throw std::invalid_argument("no column given for '" + role + "'");
     const char* roles[] = {"user", "item", "rating", "time"};
     std::string* fields[] = {&spec.user, &spec.item, &spec.rating, &spec.time};
@@ -118,7 +118,7 @@ inline std::string DescribeDelimiter(const std::string& d) {
   return "'" + d + "'";
 }
 
-namespace raw_log_detail {
+namespace detail {
 
 /// Splits a line into fields. Single-character delimiters other than whitespace honour CSV
 /// quotes ("a, b" is one field; "" inside quotes is a quote).
@@ -129,10 +129,10 @@ class Fields {
     if (delim == " ") {
       std::size_t p = 0;
       for (;;) {
-        while (p < line.size() && detail::IsBlank(line[p])) ++p;
+        while (p < line.size() && IsBlank(line[p])) ++p;
         if (p >= line.size()) return;
         const std::size_t s = p;
-        while (p < line.size() && !detail::IsBlank(line[p])) ++p;
+        while (p < line.size() && !IsBlank(line[p])) ++p;
         fields_.push_back(std::string(line.substr(s, p - s)));
       }
     }
@@ -141,8 +141,7 @@ class Fields {
     for (;;) {
       // Leading blanks, then an optional quoted field.
       std::size_t s = p;
-      while (s < line.size() && detail::IsBlank(line[s]) && line.substr(s, delim.size()) != delim)
-        ++s;
+      while (s < line.size() && IsBlank(line[s]) && line.substr(s, delim.size()) != delim) ++s;
       std::string field;
       if (quotes && s < line.size() && line[s] == '"') {
         std::size_t q = s + 1;
@@ -160,7 +159,7 @@ class Fields {
           field += line[q++];
         }
         const std::size_t next = line.find(delim, q);
-        if (!detail::Trim(
+        if (!TrimBlanks(
                  line.substr(q, next == std::string_view::npos ? std::string_view::npos : next - q))
                  .empty())
           throw Unterminated{};
@@ -171,7 +170,7 @@ class Fields {
       }
       const std::size_t next = line.find(delim, p);
       const std::size_t end = next == std::string_view::npos ? line.size() : next;
-      fields_.push_back(std::string(detail::Trim(line.substr(p, end - p))));
+      fields_.push_back(std::string(TrimBlanks(line.substr(p, end - p))));
       if (next == std::string_view::npos) return;
       p = next + delim.size();
     }
@@ -251,7 +250,7 @@ inline std::string Lower(std::string s) {
   return s;
 }
 
-}  // namespace raw_log_detail
+}  // namespace detail
 
 /// Parses a log held in memory; `source` names it in messages. Throws DataError (source, line,
 /// value) for a missing column (naming the header found), a line with too few fields, an empty
@@ -263,7 +262,7 @@ inline std::string Lower(std::string s) {
 ///   RawLog log = ParseRawLog(ReadTextFile("ratings.csv"), "ratings.csv", o);
 inline RawLog ParseRawLog(std::string_view text, std::string_view source,
                           const RawLogOptions& options = {}) {
-  using raw_log_detail::IsPosition;
+  using detail::IsPosition;
   RawLog log;
   log.source = std::string(source);
   const ColumnSpec& spec = options.columns;
@@ -282,7 +281,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
 
   int column[4] = {-1, -1, -1, -1};  // resolved positions of user, item, rating, time
   int needed = 0;                    // fields a data line must have
-  raw_log_detail::Fields fields;
+  detail::Fields fields;
   std::int64_t line_number = 0, header_line = 0;
   bool first = true;
   std::size_t pos = 0;
@@ -290,7 +289,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
 
   auto fail = [&](std::string_view line, std::string_view value, const std::string& problem) {
     std::string msg = problem;
-    if (detail::Trim(line) != value) msg += " in line " + DataError::Quote(line);
+    if (TrimBlanks(line) != value) msg += " in line " + DataError::Quote(line);
     throw DataError(log.source, line_number, std::string(value), msg);
   };
   auto resolve = [&](std::string_view line) {
@@ -313,8 +312,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
       }
       std::string hint;
       for (const auto& h : log.header_fields)
-        if (raw_log_detail::Lower(h) == raw_log_detail::Lower(w))
-          hint = " (did you mean '" + h + "'?)";
+        if (detail::Lower(h) == detail::Lower(w)) hint = " (did you mean '" + h + "'?)";
       fail(line, w,
            std::string("no column named ") + DataError::Quote(w) + " for the " + roles[r] +
                "; the header has " + std::to_string(log.header_fields.size()) +
@@ -343,7 +341,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
     pos = nl + 1;
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (detail::Trim(line).empty()) continue;
+    if (TrimBlanks(line).empty()) continue;
     if (line.find('\0') != std::string_view::npos)
       fail(line, line, "unreadable line " + DataError::Quote(line) + " (NUL byte: binary data?)");
     if (first) {
@@ -356,7 +354,7 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
     }
     try {
       fields.Split(line, log.delimiter);
-    } catch (const raw_log_detail::Fields::Unterminated&) {
+    } catch (const detail::Fields::Unterminated&) {
       fail(line, line, "unbalanced quotes in line " + DataError::Quote(line));
     }
     if (first) {
@@ -371,8 +369,8 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
           std::from_chars(w.data(), w.data() + w.size(), c);
           if (c < static_cast<int>(fields.Get().size())) {
             const std::string& v = fields.Get()[static_cast<std::size_t>(c)];
-            const bool number = raw_log_detail::ParseNumber(v).has_value() ||
-                                (r == 3 && raw_log_detail::ParseIsoTime(v).has_value());
+            const bool number = detail::ParseNumber(v).has_value() ||
+                                (r == 3 && detail::ParseIsoTime(v).has_value());
             header = header || !number;
           }
         }
@@ -401,15 +399,15 @@ inline RawLog ParseRawLog(std::string_view text, std::string_view source,
     }
     if (column[2] >= 0) {
       const std::string& tok = f[static_cast<std::size_t>(column[2])];
-      const auto v = raw_log_detail::ParseNumber(tok);
+      const auto v = detail::ParseNumber(tok);
       if (!v || std::abs(*v) > std::numeric_limits<float>::max())
         fail(line, tok, "rating " + DataError::Quote(tok) + " is not a finite number");
       row.rating = static_cast<float>(*v);
     }
     if (column[3] >= 0) {
       const std::string& tok = f[static_cast<std::size_t>(column[3])];
-      auto v = raw_log_detail::ParseNumber(tok);
-      if (!v) v = raw_log_detail::ParseIsoTime(tok);
+      auto v = detail::ParseNumber(tok);
+      if (!v) v = detail::ParseIsoTime(tok);
       if (!v)
         fail(line, tok,
              "time " + DataError::Quote(tok) +

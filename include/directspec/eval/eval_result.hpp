@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "directspec/core/text.hpp"
 #include "directspec/core/types.hpp"
 
 namespace directspec {
@@ -83,33 +84,6 @@ struct EvalResult {
     }
     out += '}';
     return out;
-  }
-
-  /// Shortest decimal that reads back to the same double; null for NaN / infinity.
-  static std::string JsonNumber(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[32];
-    const auto res = std::to_chars(buf, buf + sizeof(buf), v);
-    return std::string(buf, res.ptr);
-  }
-
-  static std::string JsonString(std::string_view s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += ch;
-      } else if (c < 0x20) {
-        static const char* hex = "0123456789abcdef";
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
-      } else {
-        out += ch;
-      }
-    }
-    return out + "\"";
   }
 };
 

@@ -99,6 +99,8 @@ struct RankingSplit {
 ///   double pr = paper.Evaluate(U, I).Get("paper_recall@20");
 class Evaluator {
  public:
+  using Options = EvalOptions;
+
   /// `test` must have the shape of `train`. Raw test counts default to the unique counts; use
   /// the pairs constructor (or SetRawTestCounts) when duplicate test rows must count (paper mode).
   Evaluator(Interactions train, Interactions test, EvalOptions options = {})
@@ -148,7 +150,7 @@ class Evaluator {
                                   " parts but no gather function");
     split_ = std::move(split);
   }
-  const EvalOptions& Options() const { return options_; }
+  const EvalOptions& GetOptions() const { return options_; }
   const Interactions& Train() const { return train_; }
   const Interactions& Test() const { return test_; }
   /// Ranks retrieved per user: max(ks) and, in paper mode, the paper depth; at most the number

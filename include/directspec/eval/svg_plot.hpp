@@ -43,7 +43,7 @@ struct NamedSpectrum {
   Eigen::VectorXd singular_values;  // descending
 };
 
-namespace svg_detail {
+namespace detail {
 
 inline std::string Escape(std::string_view text) {
   std::string out;
@@ -125,7 +125,7 @@ struct Range {
   bool Empty() const { return !(lo <= hi); }
 };
 
-}  // namespace svg_detail
+}  // namespace detail
 
 /// A line chart of several series with axes, ticks, labels, a title and a legend.
 ///
@@ -133,7 +133,7 @@ struct Range {
 ///   std::string svg = LineChartSvg({a}, {.title = "erank", .x_label = "epoch"});
 ///   WriteSvgFile("erank.svg", svg);
 inline std::string LineChartSvg(std::span<const PlotSeries> series, const PlotOptions& o) {
-  using namespace svg_detail;
+  using namespace detail;
   for (const auto& s : series)
     if (s.x.size() != s.y.size())
       throw std::invalid_argument("LineChartSvg: series '" + s.name + "' has " +

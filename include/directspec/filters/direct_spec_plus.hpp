@@ -12,12 +12,12 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "directspec/core/argument_check.hpp"
+#include "directspec/core/bit_set.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/filters/filter_context.hpp"
 #include "directspec/filters/shared_neighbours.hpp"
@@ -127,9 +127,7 @@ class SoftmaxSpectrumKernel {
 
   /// row_j *= ratio for the set bits j (typically a few percent of the row).
   static void RescaleBits(S* row, const std::uint64_t* bits, Index words, S ratio) {
-    for (Index k = 0; k < words; ++k)
-      for (std::uint64_t word = bits[k]; word != 0; word &= word - 1)
-        row[k * 64 + std::countr_zero(word)] *= ratio;
+    ForEachSetBit(bits, static_cast<std::size_t>(words), [&](std::size_t j) { row[j] *= ratio; });
   }
 
   /// The τ1 = 0 case, where τ1 cannot be folded in and divided out: z_j *= τ0 where bit j is
@@ -139,12 +137,10 @@ class SoftmaxSpectrumKernel {
     S* row = &z(0);
     held_.clear();
     where_.clear();
-    for (Index k = 0; k < words; ++k)
-      for (std::uint64_t word = bits[k]; word != 0; word &= word - 1) {
-        const Index j = k * 64 + std::countr_zero(word);
-        held_.push_back(row[j] * tau0);
-        where_.push_back(j);
-      }
+    ForEachSetBit(bits, static_cast<std::size_t>(words), [&](std::size_t j) {
+      held_.push_back(row[j] * tau0);
+      where_.push_back(static_cast<Index>(j));
+    });
     z.setZero();
     for (std::size_t t = 0; t < where_.size(); ++t) row[where_[t]] = held_[t];
   }

@@ -11,13 +11,13 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "directspec/core/bit_set.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 
@@ -36,7 +36,7 @@ class SharedNeighbours {
   /// std::out_of_range if an id is not a row of `neighbours`.
   void Compute(std::span<const Id> ids, const CsrView& neighbours) {
     rows_ = static_cast<Index>(ids.size());
-    words_ = (rows_ + 63) / 64;
+    words_ = static_cast<Index>(BitSetWords(static_cast<std::size_t>(rows_)));
     const std::size_t words = static_cast<std::size_t>(words_);
     // Validate the ids and size the per-column buffers for the worst case (every entry a new
     // column) once, so the hot loop below neither checks capacity nor calls into the allocator.
@@ -70,8 +70,8 @@ class SharedNeighbours {
     for (Index a = 0; a < rows_; ++a) {
       const auto row = neighbours.Row(ids[static_cast<std::size_t>(a)]);
       if (row.empty()) continue;
-      const std::size_t word = static_cast<std::size_t>(a / 64);
-      const std::uint64_t bit = std::uint64_t{1} << (a % 64);
+      const std::size_t word = BitWord(static_cast<std::size_t>(a));
+      const std::uint64_t bit = BitMask(static_cast<std::size_t>(a));
       row_bits_[static_cast<std::size_t>(a) * words + word] |= bit;  // shares with itself
       const Id self = static_cast<Id>(a);
       for (const Id c : row) {
@@ -93,7 +93,7 @@ class SharedNeighbours {
         if (holder >= 0) {             // second holder: the column gets its set
           std::uint64_t* bits = set_bits + sets * words;
           std::fill_n(bits, words, 0);
-          bits[static_cast<std::size_t>(holder / 64)] |= std::uint64_t{1} << (holder % 64);
+          SetBit(bits, static_cast<std::size_t>(holder));
           holder = ~static_cast<Id>(sets++);
           holders[s] = holder;
         }
@@ -105,29 +105,27 @@ class SharedNeighbours {
     // a shared column gets the column's set.
     for (std::size_t k = 0; k < sets; ++k) {
       const std::uint64_t* in = set_bits + k * words;
-      for (std::size_t w0 = 0; w0 < words; ++w0)
-        for (std::uint64_t word = in[w0]; word != 0; word &= word - 1) {
-          const std::size_t a = w0 * 64 + static_cast<std::size_t>(std::countr_zero(word));
-          std::uint64_t* out = &row_bits_[a * words];
-          for (std::size_t w = 0; w < words; ++w) out[w] |= in[w];
-        }
+      ForEachSetBit(in, words, [&](std::size_t a) {
+        std::uint64_t* out = &row_bits_[a * words];
+        for (std::size_t w = 0; w < words; ++w) out[w] |= in[w];
+      });
     }
   }
 
   /// Marks every row as sharing with itself (AdaptiveDirectSpecPlus gives the diagonal τ0).
   void SetDiagonal() {
     for (Index a = 0; a < rows_; ++a)
-      row_bits_[static_cast<std::size_t>(a * words_ + a / 64)] |= std::uint64_t{1} << (a % 64);
+      SetBit(&row_bits_[static_cast<std::size_t>(a * words_)], static_cast<std::size_t>(a));
   }
 
   Index Rows() const { return rows_; }
   /// 64-bit words per row of the mask.
   Index Words() const { return words_; }
-  /// Row a of the mask as Words() words; bit b of word b / 64 is Shares(a, b).
+  /// Row a of the mask: a bit set (core/bit_set.hpp) of Words() words holding b iff Shares(a, b).
   const std::uint64_t* Row(Index a) const {
     return &row_bits_[static_cast<std::size_t>(a * words_)];
   }
-  bool Shares(Index a, Index b) const { return (Row(a)[b / 64] >> (b % 64)) & 1u; }
+  bool Shares(Index a, Index b) const { return TestBit(Row(a), static_cast<std::size_t>(b)); }
 
  private:
   Index rows_ = 0;

@@ -16,6 +16,7 @@
 #include <span>
 #include <utility>
 
+#include "directspec/core/bit_set.hpp"
 #include "directspec/core/first_exception.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
@@ -26,17 +27,14 @@
 
 namespace directspec {
 
-/// Restricts a row-restricted product to the columns whose bit is set in `bits` (bit c of word
-/// c / 64), i.e. multiplies by an X that is zero outside a node set without zeroing X. One bit
-/// per node keeps the whole set in L1 (8.9 KB for Gowalla's 70,839 nodes), where the column
-/// tests of a masked pull read it once per non-zero. Null `bits`: every column.
+/// Restricts a row-restricted product to the columns whose bit is set in `bits` (a bit set of
+/// core/bit_set.hpp over the nodes; build it with SetBit), i.e. multiplies by an X that is zero
+/// outside a node set without zeroing X. One bit per node keeps the whole set in L1 (8.9 KB for
+/// Gowalla's 70,839 nodes), where the column tests of a masked pull read it once per non-zero. Null
+/// `bits`: every column.
 struct ColumnMask {
   const std::uint64_t* bits = nullptr;
-  bool Admits(Id c) const { return ((bits[Word(c)] >> Bit(c)) & 1u) != 0; }
-  /// Sets node c's bit in a caller-owned array of (nodes + 63) / 64 words.
-  static void Add(std::uint64_t* words, Id c) { words[Word(c)] |= std::uint64_t{1} << Bit(c); }
-  static std::size_t Word(Id c) { return static_cast<std::size_t>(c) >> 6; }
-  static unsigned Bit(Id c) { return static_cast<unsigned>(c) & 63u; }
+  bool Admits(Id c) const { return TestBit(bits, static_cast<std::size_t>(c)); }
 };
 
 /// Where a row-restricted product writes row rows[k]: at row k of Y (kCompact: Y is resized to

@@ -27,7 +27,7 @@
 
 namespace directspec {
 
-namespace atomic_dir_detail {
+namespace detail {
 
 #if defined(RENAME_EXCHANGE)
 inline constexpr unsigned kExchange = RENAME_EXCHANGE, kNoReplace = RENAME_NOREPLACE;
@@ -45,7 +45,7 @@ inline int Rename2(const char*, const char*, unsigned) {
 // Errors that mean "this file system or kernel does not offer the flag".
 inline bool Unsupported(int err) { return err == EINVAL || err == ENOSYS || err == ENOTSUP; }
 
-}  // namespace atomic_dir_detail
+}  // namespace detail
 
 /// Writes a directory atomically: WriteFile() puts each file (fsynced) into
 /// ".<name>.tmp-<pid>-<k>/" next to the target; Commit() swaps that directory with the target
@@ -112,7 +112,7 @@ class AtomicDirectoryWriter {
     std::uint64_t written = 0;
     int err = 0;
     try {
-      err = atomic_detail::WriteAll(fd, bytes, options_, written);
+      err = detail::WriteAll(fd, bytes, options_, written);
     } catch (...) {
       ::close(fd);
       RemoveStage();
@@ -146,16 +146,15 @@ class AtomicDirectoryWriter {
       if (!S_ISDIR(st.st_mode))
         Fail("", std::string("the target became ") + FileKindName(st.st_mode), ENOTDIR);
       int list_error = 0;
-      const auto foreign = output_detail::ForeignEntries(target_, allowed, &list_error);
+      const auto foreign = detail::ForeignEntries(target_, allowed, &list_error);
       if (list_error == ENOENT) continue;  // another writer moved it away meanwhile
       if (!foreign.empty()) Fail("", foreign, 0);
-      if (exchange_ && atomic_dir_detail::Rename2(stage_.c_str(), target_.c_str(),
-                                                  atomic_dir_detail::kExchange) == 0) {
+      if (exchange_ && detail::Rename2(stage_.c_str(), target_.c_str(), detail::kExchange) == 0) {
         previous = stage_;
         break;
       }
       if (exchange_ && errno == ENOENT) continue;
-      if (exchange_ && !atomic_dir_detail::Unsupported(errno))
+      if (exchange_ && !detail::Unsupported(errno))
         Fail("", "cannot exchange " + stage_.string() + " with the target", errno);
       // No RENAME_EXCHANGE here: the previous directory steps aside, then the new one moves in.
       // It is not registered for signal cleanup: interrupted in between, it stays recoverable.
@@ -188,7 +187,7 @@ class AtomicDirectoryWriter {
     }
     for (const int s : file_slots_) TempRegistry::Remove(s);
     TempRegistry::Remove(stage_slot_);
-    if (options_.sync) atomic_detail::SyncDirectory(target_.parent_path());
+    if (options_.sync) detail::SyncDirectory(target_.parent_path());
   }
 
   const std::filesystem::path& TempPath() const { return stage_; }
@@ -196,11 +195,9 @@ class AtomicDirectoryWriter {
  private:
   // Target absent: rename, refusing to replace a directory another writer just created.
   bool RenameNoReplace() {
-    if (atomic_dir_detail::Rename2(stage_.c_str(), target_.c_str(),
-                                   atomic_dir_detail::kNoReplace) == 0)
-      return true;
+    if (detail::Rename2(stage_.c_str(), target_.c_str(), detail::kNoReplace) == 0) return true;
     if (errno == EEXIST || errno == ENOTEMPTY) return false;
-    if (!atomic_dir_detail::Unsupported(errno))
+    if (!detail::Unsupported(errno))
       Fail("", "cannot rename " + stage_.string() + " to the target", errno);
     if (::rename(stage_.c_str(), target_.c_str()) == 0) return true;  // no RENAME_NOREPLACE
     if (errno == EEXIST || errno == ENOTEMPTY) return false;

@@ -42,7 +42,7 @@ struct AtomicWriteOptions {
   bool remove_stale = true;
 };
 
-namespace atomic_detail {
+namespace detail {
 
 // Writes all of `bytes`; returns 0, or the errno of the failed write (EIO for a write of 0).
 inline int WriteAll(int fd, std::span<const std::byte> bytes, const AtomicWriteOptions& options,
@@ -69,7 +69,7 @@ inline void SyncDirectory(const std::filesystem::path& dir) {
   ::close(dfd);
 }
 
-}  // namespace atomic_detail
+}  // namespace detail
 
 /// Writes a file atomically: bytes go to ".<name>.tmp-<pid>-<k>" next to the target, which
 /// replaces the target only in Commit(). Any failure throws an IoError with the operating
@@ -122,7 +122,7 @@ class AtomicFileWriter {
     const std::uint64_t before = written_;
     int err = 0;
     try {
-      err = atomic_detail::WriteAll(fd_, bytes, options_, written_);
+      err = detail::WriteAll(fd_, bytes, options_, written_);
     } catch (...) {
       GiveUp(before);
       throw;
@@ -147,7 +147,7 @@ class AtomicFileWriter {
       Fail("cannot rename " + temp_.string() + " to " + target_.string(), errno, written_);
     done_ = true;
     TempRegistry::Remove(slot_);
-    if (options_.sync) atomic_detail::SyncDirectory(target_.parent_path());
+    if (options_.sync) detail::SyncDirectory(target_.parent_path());
   }
 
   /// Gives up without committing: the temporary is removed, or renamed to keep_partial_as when it

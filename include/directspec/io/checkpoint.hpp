@@ -62,21 +62,16 @@ struct Checkpoint {
   StateArchive state;
 };
 
-namespace checkpoint_detail {
-
-inline std::string Number(double v) {
+/// A number as fingerprints write it: 17 significant digits, so equal fingerprints mean equal
+/// doubles (the text stored in checkpoint files; changing it would refuse every earlier one).
+inline std::string FingerprintNumber(double v) {
   std::ostringstream s;
   s.precision(17);
   s << v;
   return s.str();
 }
 
-inline void PutString(std::vector<std::byte>& out, std::string_view s) {
-  if (s.size() > 0xFFFFFFFFu) throw std::length_error("SaveCheckpoint: a string over 4 GiB");
-  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
-  const auto* p = reinterpret_cast<const std::byte*>(s.data());
-  out.insert(out.end(), p, p + s.size());
-}
+namespace detail {
 
 inline std::uint64_t ElementBytes(StateArchive::Kind kind) {
   switch (kind) {
@@ -96,14 +91,7 @@ void PutValues(std::vector<std::byte>& out, const V& values) {
   using T = typename V::value_type;
   const std::size_t at = out.size();
   out.resize(at + values.size() * sizeof(T));
-  if constexpr (std::is_same_v<T, std::int64_t>) {
-    for (std::size_t k = 0; k < values.size(); ++k)
-      for (std::size_t b = 0; b < 8; ++b)
-        out[at + 8 * k + b] =
-            static_cast<std::byte>((static_cast<std::uint64_t>(values[k]) >> (8 * b)) & 0xFF);
-  } else {
-    ScalarsToLE(values.data(), values.size(), out.data() + at);
-  }
+  ScalarsToLE(values.data(), values.size(), out.data() + at);
 }
 
 /// The first "; "-separated part where two fingerprints differ, for the refusal message.
@@ -128,7 +116,7 @@ inline std::string FirstDifference(const std::string& stored, const std::string&
   return "the checkpoint has '" + stored + "', this run '" + current + "'";
 }
 
-}  // namespace checkpoint_detail
+}  // namespace detail
 
 /// "5551 users x 16980 items, 204986 interactions, CSR CRC-32 1a2b3c4d": two data sets with the
 /// same fingerprint have the same train matrix (up to a CRC collision).
@@ -166,7 +154,7 @@ std::string ModelFingerprint(const Encoder& encoder) {
     out += "; layer weights ";
     bool first = true;
     for (S w : encoder.LayerWeightValues()) {
-      out += (first ? "" : ",") + checkpoint_detail::Number(static_cast<double>(w));
+      out += (first ? "" : ",") + FingerprintNumber(static_cast<double>(w));
       first = false;
     }
   }
@@ -178,16 +166,18 @@ std::string ModelFingerprint(const Encoder& encoder) {
 
 /// The trainer options that change the trajectory ("batch 256; micro-batches 1; seed 0; ..."),
 /// then `policy_settings` (what the trainer cannot see: filter, loss, optimizer settings).
+/// The text is stored in checkpoints, so its words stay as earlier builds wrote them ("layer-0
+/// L2" is Options::weight_decay).
 template <class Trainer>
 std::string TrainerSettingsFingerprint(const Trainer& trainer,
                                        const std::string& policy_settings = "") {
   const auto& o = trainer.GetOptions();
-  using checkpoint_detail::Number;
   std::string out = "batch " + std::to_string(o.batch_size) + "; steps per epoch " +
                     std::to_string(o.steps_per_epoch) + "; micro-batches " +
                     std::to_string(o.micro_batches) + "; seed " + std::to_string(o.seed) +
                     "; normalize rows " + (o.normalize_rows ? "yes" : "no") + "; shrink " +
-                    Number(o.shrink) + "; layer-0 L2 " + Number(o.layer0_l2);
+                    FingerprintNumber(o.shrink) + "; layer-0 L2 " +
+                    FingerprintNumber(o.weight_decay);
   if (!policy_settings.empty()) out += "; " + policy_settings;
   return out;
 }
@@ -203,18 +193,18 @@ CheckpointFingerprint MakeCheckpointFingerprint(const Trainer& trainer, const In
 
 /// The bytes of a checkpoint file (format: docs/model-files.md "Checkpoints").
 inline std::vector<std::byte> SerializeCheckpoint(const Checkpoint& c) {
-  using namespace checkpoint_detail;
+  using namespace detail;
   std::vector<std::byte> out;
   for (auto b : CheckpointFormat::kMagic) out.push_back(static_cast<std::byte>(b));
   PutLE<std::uint32_t>(out, CheckpointFormat::kVersion);
   PutLE<std::uint32_t>(out, 0);  // reserved
   PutLE<std::uint64_t>(out, 0);  // total size, patched below
-  PutString(out, c.fingerprint.data);
-  PutString(out, c.fingerprint.model);
-  PutString(out, c.fingerprint.settings);
+  PutString(out, c.fingerprint.data, "SaveCheckpoint: data fingerprint");
+  PutString(out, c.fingerprint.model, "SaveCheckpoint: model fingerprint");
+  PutString(out, c.fingerprint.settings, "SaveCheckpoint: settings fingerprint");
   PutLE<std::uint64_t>(out, c.state.Entries().size());
   for (const auto& [name, e] : c.state.Entries()) {
-    PutString(out, name);
+    PutString(out, name, "SaveCheckpoint: entry name");
     PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(e.kind));
     PutLE<std::uint64_t>(out, e.rows);
     PutLE<std::uint64_t>(out, e.cols);
@@ -236,8 +226,7 @@ inline std::vector<std::byte> SerializeCheckpoint(const Checkpoint& c) {
     }
   }
   const std::uint64_t total = out.size() + CheckpointFormat::kTrailerBytes;
-  for (std::size_t b = 0; b < 8; ++b)
-    out[16 + b] = static_cast<std::byte>((total >> (8 * b)) & 0xFF);
+  StoreLE<std::uint64_t>(out.data() + 16, total);
   PutLE<std::uint32_t>(out, Crc32(out));
   return out;
 }
@@ -246,7 +235,7 @@ inline std::vector<std::byte> SerializeCheckpoint(const Checkpoint& c) {
 /// anything but a complete, intact checkpoint of a known version.
 inline Checkpoint ParseCheckpoint(std::span<const std::byte> bytes,
                                   std::string source = "<memory>") {
-  using namespace checkpoint_detail;
+  using namespace detail;
   ByteReader r(bytes, std::move(source));
   if (bytes.empty()) r.Fail("empty file, not a checkpoint");
   const auto magic = r.Take(std::min<std::size_t>(8, bytes.size()), "magic");
@@ -323,12 +312,7 @@ inline Checkpoint ParseCheckpoint(std::span<const std::byte> bytes,
         break;
       case StateArchive::Kind::kInt64:
         e.i64.resize(n);
-        for (std::size_t j = 0; j < n; ++j) {
-          std::uint64_t v = 0;
-          for (std::size_t b = 0; b < 8; ++b)
-            v |= static_cast<std::uint64_t>(payload[8 * j + b]) << (8 * b);
-          e.i64[j] = static_cast<std::int64_t>(v);
-        }
+        ScalarsFromLE(payload.data(), n, e.i64.data());
         break;
       case StateArchive::Kind::kText:
         e.text.assign(reinterpret_cast<const char*>(payload.data()), n);
@@ -378,7 +362,7 @@ template <class Trainer, class... Parts>
 void LoadCheckpoint(const std::filesystem::path& path, Trainer& trainer, const Interactions& train,
                     const CheckpointFingerprint& expected, Parts&... parts) {
   const Checkpoint c = ReadCheckpoint(path);
-  using checkpoint_detail::FirstDifference;
+  using detail::FirstDifference;
   const std::string file = path.string();
   if (c.fingerprint.data != expected.data)
     throw IoError(

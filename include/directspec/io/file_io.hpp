@@ -1,7 +1,9 @@
-// File plumbing of the io layer: CRC-32, little-endian byte helpers, a bounds-checked reader for
-// parsing untrusted bytes, and file reads that check what they open (regular files only, size
-// from fstat) before reading. Model files and .npy files use it; it also brings in IoError
-// (io/io_error.hpp) and the atomic writers (io/atomic_file.hpp) that every output goes through.
+// File plumbing of the io layer: CRC-32, the little-endian byte writers (StoreLE, PutLE,
+// PutString, ScalarsToLE) and readers (ByteReader, ScalarsFromLE) of every binary format, a
+// bounds-checked reader for parsing untrusted bytes, and file reads that check what they open
+// (regular files only, size from fstat) before reading. Model files and .npy files use it; it also
+// brings in IoError (io/io_error.hpp) and the atomic writers (io/atomic_file.hpp) that every output
+// goes through.
 #pragma once
 
 #include <fcntl.h>
@@ -19,7 +21,9 @@
 #include <filesystem>
 #include <new>
 #include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "directspec/io/atomic_file.hpp"
@@ -45,14 +49,31 @@ inline std::uint32_t Crc32(std::span<const std::byte> data, std::uint32_t crc = 
   return ~crc;
 }
 
+/// Writes the little-endian bytes of an unsigned integer at `at` (a field patched in place).
+template <class U>
+void StoreLE(std::byte* at, U value) {
+  for (std::size_t k = 0; k < sizeof(U); ++k)
+    at[k] = static_cast<std::byte>((static_cast<std::uint64_t>(value) >> (8 * k)) & 0xFF);
+}
+
 /// Appends the little-endian bytes of an unsigned integer.
 template <class U>
 void PutLE(std::vector<std::byte>& out, U value) {
-  for (std::size_t k = 0; k < sizeof(U); ++k)
-    out.push_back(static_cast<std::byte>((static_cast<std::uint64_t>(value) >> (8 * k)) & 0xFF));
+  out.resize(out.size() + sizeof(U));
+  StoreLE(out.data() + out.size() - sizeof(U), value);
 }
 
-/// Copies `count` scalars to little-endian bytes at `out` (a no-op conversion on x86 / ARM).
+/// Appends a u32 length and the bytes of `s` (ByteReader::ReadString reads it back); `what`
+/// names the string for the std::length_error of one over 4 GiB, e.g. "SaveModel: user id".
+inline void PutString(std::vector<std::byte>& out, std::string_view s, std::string_view what) {
+  if (s.size() > 0xFFFFFFFFu) throw std::length_error(std::string(what) + " longer than 4 GiB");
+  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  out.insert(out.end(), p, p + s.size());
+}
+
+/// Copies `count` scalars (float, double or std::int64_t) to little-endian bytes at `out` (a plain
+/// copy on x86 / ARM).
 template <class S>
 void ScalarsToLE(const S* in, std::size_t count, std::byte* out) {
   if (count == 0) return;  // empty tables have null data(): memcpy(null, ...) is undefined

@@ -107,7 +107,7 @@ struct ModelParseOptions {
   bool verify_checksum = true;
 };
 
-namespace model_detail {
+namespace detail {
 
 template <class S>
 constexpr std::uint32_t ScalarCode() {
@@ -122,29 +122,21 @@ inline const char* ScalarName(std::uint32_t code) {
                                          : "?";
 }
 
-inline void PutString(std::vector<std::byte>& out, std::string_view s, const char* what) {
-  if (s.size() > 0xFFFFFFFFu)
-    throw std::length_error(std::string("SaveModel: ") + what + " longer than 4 GiB");
-  PutLE<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
-  const auto* p = reinterpret_cast<const std::byte*>(s.data());
-  out.insert(out.end(), p, p + s.size());
-}
-
 // Header + metadata (+ zero padding to 8 bytes), given the total file size.
 template <class S>
 std::vector<std::byte> HeaderAndMetadata(Index n, Index m, Index d, const ModelMetadata& meta,
                                          std::uint64_t& total_size) {
   std::vector<std::byte> meta_bytes;
-  PutString(meta_bytes, meta.encoder, "encoder name");
+  PutString(meta_bytes, meta.encoder, "SaveModel: encoder name");
   PutLE<std::uint32_t>(meta_bytes, static_cast<std::uint32_t>(meta.hyperparameters.size()));
   for (const auto& [k, v] : meta.hyperparameters) {
-    PutString(meta_bytes, k, "hyperparameter name");
-    PutString(meta_bytes, v, "hyperparameter value");
+    PutString(meta_bytes, k, "SaveModel: hyperparameter name");
+    PutString(meta_bytes, v, "SaveModel: hyperparameter value");
   }
   PutLE<std::uint64_t>(meta_bytes, meta.user_ids.size());
-  for (const auto& s : meta.user_ids) PutString(meta_bytes, s, "user id");
+  for (const auto& s : meta.user_ids) PutString(meta_bytes, s, "SaveModel: user id");
   PutLE<std::uint64_t>(meta_bytes, meta.item_ids.size());
-  for (const auto& s : meta.item_ids) PutString(meta_bytes, s, "item id");
+  for (const auto& s : meta.item_ids) PutString(meta_bytes, s, "SaveModel: item id");
   if (meta.seen) {  // version 2 only
     PutLE<std::uint64_t>(meta_bytes, static_cast<std::uint64_t>(meta.seen->Users()));
     for (std::uint64_t o : meta.seen->offsets) PutLE<std::uint64_t>(meta_bytes, o);
@@ -283,15 +275,15 @@ inline std::uint64_t CheckedMul(std::uint64_t a, std::uint64_t b, ByteReader& r,
   return out;
 }
 
-}  // namespace model_detail
+}  // namespace detail
 
 /// The model file bytes in memory.
 template <class S>
 std::vector<std::byte> SerializeModel(const RowMatrix<S>& U, const RowMatrix<S>& I,
                                       const ModelMetadata& meta = {}) {
-  model_detail::CheckTables(U, I, meta, "SerializeModel");
+  detail::CheckTables(U, I, meta, "SerializeModel");
   std::vector<std::byte> out;
-  model_detail::WriteModel(
+  detail::WriteModel(
       U, I, meta, [&](std::span<const std::byte> b) { out.insert(out.end(), b.begin(), b.end()); });
   return out;
 }
@@ -304,9 +296,9 @@ std::vector<std::byte> SerializeModel(const RowMatrix<S>& U, const RowMatrix<S>&
 template <class S>
 void SaveModel(const std::filesystem::path& path, const RowMatrix<S>& U, const RowMatrix<S>& I,
                const ModelMetadata& meta = {}, const AtomicWriteOptions& options = {}) {
-  model_detail::CheckTables(U, I, meta, path.string());
+  detail::CheckTables(U, I, meta, path.string());
   AtomicFileWriter w(path, options);
-  model_detail::WriteModel(U, I, meta, [&](std::span<const std::byte> b) { w.Write(b); });
+  detail::WriteModel(U, I, meta, [&](std::span<const std::byte> b) { w.Write(b); });
   w.Commit();
 }
 
@@ -316,8 +308,7 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
                                 const ModelParseOptions& options = {}) {
   ByteReader r(bytes, std::move(source));
   ModelInfo info;
-  std::tie(info.version, info.scalar) =
-      model_detail::CheckEnvelope(bytes, bytes.size(), r.Source());
+  std::tie(info.version, info.scalar) = detail::CheckEnvelope(bytes, bytes.size(), r.Source());
   r.Take(24, "header");
   static_assert(ModelFormat::kTrailerBytes == 4, "the trailer is one CRC-32");
   if (options.verify_checksum) VerifyCrc32Trailer(bytes, r.Source());
@@ -337,12 +328,12 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
                   "implausible table shape " + std::to_string(info.users) + ", " +
                       std::to_string(info.items) + ", " + std::to_string(info.dim));
   auto& meta = info.metadata;
-  meta.encoder = r.ReadString("encoder name");
+  meta.encoder = r.ReadString("SaveModel: encoder name");
   const auto hp = r.ReadLE<std::uint32_t>("hyperparameter count");
   if (hp > r.Remaining() / 8) r.Fail("implausible hyperparameter count " + std::to_string(hp));
   for (std::uint32_t k = 0; k < hp; ++k) {
-    std::string key = r.ReadString("hyperparameter name");
-    std::string value = r.ReadString("hyperparameter value");
+    std::string key = r.ReadString("SaveModel: hyperparameter name");
+    std::string value = r.ReadString("SaveModel: hyperparameter value");
     // Keys are stored sorted and unique (std::map order), so the encoding is canonical.
     if (!meta.hyperparameters.empty() && !(meta.hyperparameters.rbegin()->first < key))
       r.Fail(meta.hyperparameters.count(key) ? "duplicate hyperparameter name"
@@ -398,8 +389,8 @@ inline ModelInfo ParseModelInfo(std::span<const std::byte> bytes, std::string so
   info.table_offset = r.Offset();
   const std::uint64_t width = info.scalar == ModelFormat::kFloat32 ? 4 : 8;
   const std::uint64_t rows = info.users + info.items;  // <= Index max, checked above
-  const std::uint64_t table_bytes = model_detail::CheckedMul(
-      model_detail::CheckedMul(rows, info.dim, r, "rows x dimension"), width, r, "table bytes");
+  const std::uint64_t table_bytes = detail::CheckedMul(
+      detail::CheckedMul(rows, info.dim, r, "rows x dimension"), width, r, "table bytes");
   const std::uint64_t left = r.Remaining();  // tables + CRC
   const std::uint64_t room =
       left >= ModelFormat::kTrailerBytes ? left - ModelFormat::kTrailerBytes : 0;
@@ -421,10 +412,10 @@ template <class S>
 Model<S> ParseModel(std::span<const std::byte> bytes, std::string source = "<memory>",
                     const ModelParseOptions& options = {}) {
   ModelInfo info = ParseModelInfo(bytes, source, options);
-  if (info.scalar != model_detail::ScalarCode<S>())
+  if (info.scalar != detail::ScalarCode<S>())
     throw IoError(source, 12,
-                  std::string("stores ") + model_detail::ScalarName(info.scalar) + " tables but " +
-                      model_detail::ScalarName(model_detail::ScalarCode<S>()) +
+                  std::string("stores ") + detail::ScalarName(info.scalar) + " tables but " +
+                      detail::ScalarName(detail::ScalarCode<S>()) +
                       " was requested (load it with the matching scalar type)");
   Model<S> model;
   model.metadata = std::move(info.metadata);
@@ -443,13 +434,13 @@ Model<S> ParseModel(std::span<const std::byte> bytes, std::string source = "<mem
 /// wrong version, wrong scalar type, ...).
 template <class S>
 Model<S> LoadModel(const std::filesystem::path& path, const ModelParseOptions& options = {}) {
-  const auto bytes = model_detail::ReadModelBytes(path);
+  const auto bytes = detail::ReadModelBytes(path);
   return ParseModel<S>(bytes, path.string(), options);
 }
 
 /// Header and metadata of a model file (e.g. to pick the scalar type before LoadModel).
 inline ModelInfo LoadModelInfo(const std::filesystem::path& path) {
-  const auto bytes = model_detail::ReadModelBytes(path);
+  const auto bytes = detail::ReadModelBytes(path);
   return ParseModelInfo(bytes, path.string());
 }
 

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "directspec/core/text.hpp"
 #include "directspec/core/types.hpp"
 #include "directspec/io/atomic_dir.hpp"
 #include "directspec/io/atomic_file.hpp"
@@ -22,7 +23,7 @@
 
 namespace directspec {
 
-namespace npy_detail {
+namespace detail {
 
 template <class S>
 constexpr const char* Descr() {
@@ -31,21 +32,14 @@ constexpr const char* Descr() {
   return std::is_same_v<S, float> ? "<f4" : "<f8";
 }
 
-inline std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // Value text after 'key': up to the next top-level ',' (a tuple's commas are inside parentheses).
 inline std::string_view ValueOf(std::string_view dict, std::string_view key, ByteReader& r) {
   const std::string quoted = "'" + std::string(key) + "'";
   const auto at = dict.find(quoted);
   if (at == std::string_view::npos) r.Fail("header has no " + quoted + " entry");
-  auto rest = Trim(dict.substr(at + quoted.size()));
+  auto rest = TrimBlanks(dict.substr(at + quoted.size()));
   if (rest.empty() || rest.front() != ':') r.Fail("header entry " + quoted + " has no ':'");
-  rest = Trim(rest.substr(1));
+  rest = TrimBlanks(rest.substr(1));
   std::size_t end = 0;
   int depth = 0;
   for (; end < rest.size(); ++end) {
@@ -53,15 +47,15 @@ inline std::string_view ValueOf(std::string_view dict, std::string_view key, Byt
     if (rest[end] == ')') --depth;
     if ((rest[end] == ',' || rest[end] == '}') && depth == 0) break;
   }
-  return Trim(rest.substr(0, end));
+  return TrimBlanks(rest.substr(0, end));
 }
 
-}  // namespace npy_detail
+}  // namespace detail
 
 /// The .npy bytes of a table (version 1.0 header padded to a multiple of 64 bytes).
 template <class S>
 std::vector<std::byte> SerializeNpy(const RowMatrix<S>& X) {
-  std::string dict = std::string("{'descr': '") + npy_detail::Descr<S>() +
+  std::string dict = std::string("{'descr': '") + detail::Descr<S>() +
                      "', 'fortran_order': False, 'shape': (" + std::to_string(X.rows()) + ", " +
                      std::to_string(X.cols()) + "), }";
   const std::size_t unpadded = 10 + dict.size() + 1;  // magic(6) version(2) length(2) + '\n'
@@ -132,25 +126,25 @@ RowMatrix<S> ParseNpy(std::span<const std::byte> bytes, std::string source = "<m
   const auto header = r.Take(header_len, "header");
   const std::string_view dict(reinterpret_cast<const char*>(header.data()), header.size());
 
-  const auto descr = npy_detail::ValueOf(dict, "descr", r);
-  const std::string want = std::string("'") + npy_detail::Descr<S>() + "'";
+  const auto descr = detail::ValueOf(dict, "descr", r);
+  const std::string want = std::string("'") + detail::Descr<S>() + "'";
   if (descr != want)
     r.Fail("dtype " + std::string(descr.substr(0, 16)) + " but " + want + " was requested");
-  if (npy_detail::ValueOf(dict, "fortran_order", r) != "False")
+  if (detail::ValueOf(dict, "fortran_order", r) != "False")
     r.Fail("Fortran-order arrays are not supported (expected 'fortran_order': False)");
-  auto shape = npy_detail::ValueOf(dict, "shape", r);
+  auto shape = detail::ValueOf(dict, "shape", r);
   if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
     r.Fail("malformed shape " + std::string(shape.substr(0, 40)));
   shape = shape.substr(1, shape.size() - 2);
   std::vector<std::uint64_t> dims;
-  while (!(shape = npy_detail::Trim(shape)).empty()) {
+  while (!(shape = TrimBlanks(shape)).empty()) {
     std::uint64_t v = 0;
     const auto res = std::from_chars(shape.data(), shape.data() + shape.size(), v);
     if (res.ec != std::errc())
       r.Fail("malformed shape entry near '" + std::string(shape.substr(0, 20)) + "'");
     dims.push_back(v);
     shape.remove_prefix(static_cast<std::size_t>(res.ptr - shape.data()));
-    shape = npy_detail::Trim(shape);
+    shape = TrimBlanks(shape);
     if (!shape.empty()) {
       if (shape.front() != ',') r.Fail("malformed shape (expected ',')");
       shape.remove_prefix(1);

@@ -22,7 +22,7 @@
 
 namespace directspec {
 
-namespace output_detail {
+namespace detail {
 
 inline std::filesystem::path ParentOf(const std::filesystem::path& p) {
   return p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
@@ -82,7 +82,7 @@ inline std::string ForeignEntries(const std::filesystem::path& dir,
          "run, so give a new directory or one this program wrote";
 }
 
-}  // namespace output_detail
+}  // namespace detail
 
 /// `path` without trailing slashes ("out/" -> "out"; "/" stays).
 inline std::filesystem::path WithoutTrailingSlashes(const std::filesystem::path& path) {
@@ -101,7 +101,7 @@ inline std::filesystem::path ResolveOutputPath(const std::filesystem::path& path
     std::error_code ec;
     const auto link = std::filesystem::read_symlink(p, ec);
     if (ec) return p;
-    p = link.is_absolute() ? link : output_detail::ParentOf(p) / link;
+    p = link.is_absolute() ? link : detail::ParentOf(p) / link;
   }
   throw IoError(path.string(), -1, "too many levels of symbolic links");
 }
@@ -116,7 +116,7 @@ inline void CheckOutputFile(const std::filesystem::path& path) {
   if (last.empty() || last == "." || last == "..")
     throw IoError(shown, -1, "names a directory, not a file");
   const auto target = ResolveOutputPath(path);
-  output_detail::CheckParent(shown, target, false);
+  detail::CheckParent(shown, target, false);
   struct stat st {};
   if (::stat(target.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) throw IoError(shown, -1, "is a directory");
@@ -144,7 +144,7 @@ inline void CheckOutputDirectory(const std::filesystem::path& dir,
                   "own (e.g. " +
                       (given / "npy").string() + "), not '" + shown + "'");
   const auto target = ResolveOutputPath(given);
-  output_detail::CheckParent(shown, target, true);
+  detail::CheckParent(shown, target, true);
   struct stat st {};
   if (::stat(target.c_str(), &st) != 0) return;  // absent: created by the commit
   if (!S_ISDIR(st.st_mode))
@@ -154,7 +154,7 @@ inline void CheckOutputDirectory(const std::filesystem::path& dir,
     throw IoError(shown, -1,
                   "is the working directory; the output directory is replaced as a whole, so "
                   "give a directory of its own");
-  const auto problem = output_detail::ForeignEntries(target, names);
+  const auto problem = detail::ForeignEntries(target, names);
   if (!problem.empty()) throw IoError(shown, -1, problem);
 }
 

@@ -15,7 +15,7 @@
 
 namespace directspec {
 
-namespace signal_detail {
+namespace detail {
 
 inline char program_name[128] = {};
 
@@ -41,7 +41,7 @@ inline void Handler(int sig) {
   ::raise(sig);
 }
 
-}  // namespace signal_detail
+}  // namespace detail
 
 /// Installs the cleanup handler for SIGINT, SIGTERM and SIGHUP (each removes every temporary of a
 /// live atomic writer, keeps the ones that asked for it under their keep_partial_as name, prints
@@ -49,9 +49,9 @@ inline void Handler(int sig) {
 /// SIGXFSZ. Call it once, early in main(). SIGKILL cannot be handled: its temporaries are removed
 /// by the next write to the same target (RemoveStaleTemps).
 inline void InstallSignalCleanup(const char* program) {
-  ::strncpy(signal_detail::program_name, program, sizeof(signal_detail::program_name) - 1);
+  ::strncpy(detail::program_name, program, sizeof(detail::program_name) - 1);
   struct sigaction sa {};
-  sa.sa_handler = signal_detail::Handler;
+  sa.sa_handler = detail::Handler;
   sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   for (const int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, s);

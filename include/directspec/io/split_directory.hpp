@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "directspec/core/text.hpp"
 #include "directspec/data/data_error.hpp"
 #include "directspec/data/dataset.hpp"
 #include "directspec/data/prepare.hpp"
@@ -28,13 +29,13 @@ inline const std::vector<std::string>& SplitDirectoryNames() {
   return names;
 }
 
-namespace split_directory_detail {
+namespace detail {
 
 /// Throws DataError unless `raw` reads back as the same token from a CSV field.
 inline void CheckWritable(const std::string& raw, const char* side, const std::string& source) {
   const bool bad_char =
       raw.find_first_of(",\"\n\r") != std::string::npos || raw.find('\0') != std::string::npos;
-  const bool padded = !raw.empty() && (detail::IsBlank(raw.front()) || detail::IsBlank(raw.back()));
+  const bool padded = !raw.empty() && (IsBlank(raw.front()) || IsBlank(raw.back()));
   if (raw.empty() || bad_char || padded)
     throw DataError(source, 0, raw,
                     std::string("the raw ") + side + " id " + DataError::Quote(raw) +
@@ -79,7 +80,7 @@ inline std::span<const std::byte> Bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
-}  // namespace split_directory_detail
+}  // namespace detail
 
 /// Writes `prepared` to the directory `dir` (absent, or holding only SplitDirectoryNames(): it
 /// is replaced as a whole). Throws DataError for a raw id that a CSV field cannot hold, IoError
@@ -89,7 +90,7 @@ inline std::span<const std::byte> Bytes(const std::string& s) {
 ///   WriteSplitDirectory("data/ml-split", p);
 ///   Dataset again = LoadDataset("data/ml-split");   // == p.dataset (ids, parts, rows)
 inline void WriteSplitDirectory(const std::filesystem::path& dir, const PreparedData& prepared) {
-  using namespace split_directory_detail;
+  using namespace detail;
   const IdMaps& ids = *prepared.dataset.ids;
   for (const auto& raw : ids.users.RawIds()) CheckWritable(raw, "user", prepared.input);
   for (const auto& raw : ids.items.RawIds()) CheckWritable(raw, "item", prepared.input);

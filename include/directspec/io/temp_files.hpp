@@ -136,13 +136,13 @@ class TempRegistry {
   static Slot* Slots();
 };
 
-namespace temp_detail {
+namespace detail {
 inline constinit TempRegistry::Slot registry_slots[TempRegistry::kSlots];
-}  // namespace temp_detail
+}  // namespace detail
 
-inline TempRegistry::Slot* TempRegistry::Slots() { return temp_detail::registry_slots; }
+inline TempRegistry::Slot* TempRegistry::Slots() { return detail::registry_slots; }
 
-namespace temp_detail {
+namespace detail {
 
 // A process is presumed alive unless kill(pid, 0) says it does not exist.
 inline bool PidAlive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
@@ -154,7 +154,7 @@ inline bool Locked(int fd) {
   return errno == EWOULDBLOCK;
 }
 
-}  // namespace temp_detail
+}  // namespace detail
 
 /// Removes the temporaries of `target` (a file or a directory output) that killed processes left:
 /// those whose PID is not a live process and whose lock nobody holds. A temporary directory loses
@@ -176,8 +176,7 @@ inline std::size_t RemoveStaleTemps(const std::filesystem::path& target) noexcep
   if (DIR* d = ::fdopendir(::dup(dfd))) {
     while (const dirent* e = ::readdir(d)) {
       const pid_t pid = TempOwner(e->d_name, name);
-      if (pid > 0 && pid != ::getpid() && !temp_detail::PidAlive(pid))
-        stale.emplace_back(e->d_name);
+      if (pid > 0 && pid != ::getpid() && !detail::PidAlive(pid)) stale.emplace_back(e->d_name);
     }
     ::closedir(d);
   }
@@ -188,7 +187,7 @@ inline std::size_t RemoveStaleTemps(const std::filesystem::path& target) noexcep
     if (S_ISDIR(st.st_mode)) {
       const int fd = ::openat(dfd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) continue;
-      if (!temp_detail::Locked(fd)) {
+      if (!detail::Locked(fd)) {
         if (DIR* d = ::fdopendir(::dup(fd))) {
           std::vector<std::string> files;
           while (const dirent* e = ::readdir(d)) files.emplace_back(e->d_name);
@@ -204,7 +203,7 @@ inline std::size_t RemoveStaleTemps(const std::filesystem::path& target) noexcep
       ::close(fd);
     } else {
       const int fd = ::openat(dfd, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd >= 0 && temp_detail::Locked(fd)) {
+      if (fd >= 0 && detail::Locked(fd)) {
         ::close(fd);
         continue;
       }

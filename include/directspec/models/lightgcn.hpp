@@ -18,8 +18,8 @@
 #include "directspec/data/interactions.hpp"
 #include "directspec/graph/normalized_adjacency.hpp"
 #include "directspec/models/init.hpp"
-#include "directspec/models/parameter_l2.hpp"
 #include "directspec/models/propagation.hpp"
+#include "directspec/models/weight_decay.hpp"
 
 namespace directspec {
 
@@ -27,12 +27,6 @@ namespace directspec {
 /// kMean (w_k = 1 / (K + 1)) is classic LightGCN. They differ by a global factor, which changes
 /// neither training on normalised rows nor the ranking.
 enum class LayerWeights { kSum, kMean };
-
-struct LightGCNOptions {
-  Index dim = 64;    // embedding size d
-  Index layers = 3;  // K, propagation depth (0 gives MF on one table)
-  LayerWeights layer_weights = LayerWeights::kSum;
-};
 
 /// LightGCN encoder, templated on the scalar and on the propagation policy.
 ///
@@ -48,11 +42,16 @@ template <class S, template <class> class Propagation = NeighbourhoodPropagation
 class LightGCN {
  public:
   using Scalar = S;
-  using Options = LightGCNOptions;
+  struct Options {
+    Index dim = 64;    // embedding size d
+    Index layers = 3;  // K, propagation depth (0 gives MF on one table)
+    LayerWeights layer_weights = LayerWeights::kSum;
+  };
   using PropagationPolicy = Propagation<S>;
   static constexpr const char* kName = "lightgcn";
 
-  explicit LightGCN(Options options = {}) : options_(options) {
+  LightGCN() : LightGCN(Options{}) {}
+  explicit LightGCN(const Options& options) : options_(options) {
     CheckOption(options_.dim > 0, "LightGCN", "dim", options_.dim, "must be > 0");
     CheckOption(options_.layers >= 0, "LightGCN", "layers", options_.layers, "must be >= 0");
     const auto count = static_cast<std::size_t>(options_.layers) + 1;
@@ -137,14 +136,15 @@ class LightGCN {
     propagation_.Backward(graph_, weights_, nodes_, gt_, grads[0]);
   }
 
-  /// Layer-0 L2 on the last Encode's rows of E: returns (reg / 2B) sum over occurrences (each
-  /// user and each item of the batch) of ||E_row||^2, B = number of users, and adds
-  /// (reg * count / B) E_row to grads[0] (rows it lacks are appended).
-  S AddParameterL2(S reg, std::vector<RowGradient<S>>& grads) const {
-    if (batch_users_ == 0 || reg == S(0)) return S(0);
+  /// Weight decay on the last Encode's rows of E: returns (weight_decay / 2B) sum over occurrences
+  /// (each user and each item of the batch) of ||E_row||^2, B = number of users, and adds
+  /// (weight_decay * count / B) E_row to grads[0] (rows it lacks are appended).
+  S AddWeightDecay(S weight_decay, std::vector<RowGradient<S>>& grads) const {
+    if (batch_users_ == 0 || weight_decay == S(0)) return S(0);
     if (grads.empty()) grads.resize(1);
-    const S coeff = reg / static_cast<S>(batch_users_);
-    return coeff * detail::AddRowsL2<S>(table_, occurrences_, coeff, grads[0], slot_) / S(2);
+    const S coeff = weight_decay / static_cast<S>(batch_users_);
+    return coeff * detail::AddRowsWeightDecay<S>(table_, occurrences_, coeff, grads[0], slot_) /
+           S(2);
   }
 
   std::vector<RowMatrix<S>*> Tables() { return {&table_}; }

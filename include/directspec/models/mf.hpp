@@ -16,13 +16,9 @@
 #include "directspec/core/types.hpp"
 #include "directspec/data/interactions.hpp"
 #include "directspec/models/init.hpp"
-#include "directspec/models/parameter_l2.hpp"
+#include "directspec/models/weight_decay.hpp"
 
 namespace directspec {
-
-struct MFOptions {
-  Index dim = 64;  // embedding size d
-};
 
 /// Matrix factorisation: X_U = E_U[users], X_I = E_I[items]; scores at inference are E_U E_I^T.
 ///
@@ -38,10 +34,13 @@ template <class S>
 class MF {
  public:
   using Scalar = S;
-  using Options = MFOptions;
+  struct Options {
+    Index dim = 64;  // embedding size d
+  };
   static constexpr const char* kName = "mf";
 
-  explicit MF(Options options = {}) : options_(options) {
+  MF() : MF(Options{}) {}
+  explicit MF(const Options& options) : options_(options) {
     CheckOption(options_.dim > 0, "MF", "dim", options_.dim, "must be > 0");
   }
 
@@ -89,16 +88,16 @@ class MF {
     AccumulateRows(last_items_, GI, item_slot_, grads[1]);
   }
 
-  /// Layer-0 L2 on the last Encode's rows: returns (reg / 2B) sum over occurrences of ||E_row||^2
-  /// (B = number of users; every user and item occurrence counts) and adds its gradient
-  /// (reg * count / B) E_row to `grads` (as left by Backward; missing rows are appended).
-  S AddParameterL2(S reg, std::vector<RowGradient<S>>& grads) const {
+  /// Weight decay on the last Encode's rows: returns (weight_decay / 2B) sum over occurrences of
+  /// ||E_row||^2 (B = number of users; every user and item occurrence counts) and adds its gradient
+  /// (weight_decay * count / B) E_row to `grads` (as left by Backward; missing rows are appended).
+  S AddWeightDecay(S weight_decay, std::vector<RowGradient<S>>& grads) const {
     const Index batch = static_cast<Index>(last_users_.size());
-    if (batch == 0 || reg == S(0)) return S(0);
+    if (batch == 0 || weight_decay == S(0)) return S(0);
     if (grads.size() < 2) grads.resize(2);
-    const S coeff = reg / static_cast<S>(batch);
-    const S sum = detail::AddRowsL2<S>(users_, last_users_, coeff, grads[0], user_slot_) +
-                  detail::AddRowsL2<S>(items_, last_items_, coeff, grads[1], item_slot_);
+    const S coeff = weight_decay / static_cast<S>(batch);
+    const S sum = detail::AddRowsWeightDecay<S>(users_, last_users_, coeff, grads[0], user_slot_) +
+                  detail::AddRowsWeightDecay<S>(items_, last_items_, coeff, grads[1], item_slot_);
     return coeff * sum / S(2);
   }
 
@@ -137,7 +136,8 @@ class MF {
   RowMatrix<S> items_;
   std::vector<Id> last_users_;
   std::vector<Id> last_items_;
-  // All -1 between calls (AccumulateRows / AddRowsL2 workspaces); mutable for the const penalty.
+  // All -1 between calls (AccumulateRows / AddRowsWeightDecay workspaces); mutable for the const
+  // penalty.
   mutable std::vector<Id> user_slot_;
   mutable std::vector<Id> item_slot_;
 };

@@ -284,7 +284,7 @@ class NeighbourhoodPropagation {
     if (static_cast<Index>(marker_.size()) != n) {
       marker_.assign(static_cast<std::size_t>(n), 0);
       position_.assign(static_cast<std::size_t>(n), -1);
-      members_.assign((static_cast<std::size_t>(n) + 63) / 64, 0u);
+      members_.assign(BitSetWords(static_cast<std::size_t>(n)), 0u);
     }
     if (static_cast<Index>(frontier_.size()) < layers)
       frontier_.resize(static_cast<std::size_t>(layers));
@@ -297,7 +297,7 @@ class NeighbourhoodPropagation {
   /// Makes members_ hold exactly `set` and returns the mask that admits it.
   ColumnMask MaskOf(std::span<const Id> set) {
     std::fill(members_.begin(), members_.end(), 0u);
-    for (Id node : set) ColumnMask::Add(members_.data(), node);
+    for (Id node : set) SetBit(members_.data(), static_cast<std::size_t>(node));
     return {members_.data()};
   }
 

@@ -56,7 +56,7 @@ class Adam {
   }
 
   void Update(const std::vector<RowMatrix<S>*>& tables, const std::vector<RowGradient<S>>& grads) {
-    detail::CheckShapes("Adam::Update", tables, grads);
+    detail::CheckGradientShapes("Adam::Update", tables, grads);
     if (state_.size() != tables.size()) state_.resize(tables.size());
     const S b1 = static_cast<S>(options_.beta1), b2 = static_cast<S>(options_.beta2);
     const S eps = static_cast<S>(options_.epsilon);

@@ -35,7 +35,7 @@ class Sgd {
   }
 
   void Update(const std::vector<RowMatrix<S>*>& tables, const std::vector<RowGradient<S>>& grads) {
-    detail::CheckShapes("Sgd::Update", tables, grads);
+    detail::CheckGradientShapes("Sgd::Update", tables, grads);
     const S step = static_cast<S>(rate_);
     for (std::size_t t = 0; t < tables.size(); ++t) {
       RowMatrix<S>& table = *tables[t];

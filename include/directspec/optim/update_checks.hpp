@@ -25,8 +25,8 @@ void CheckLearningRate(const char* who, double rate) {
 }
 
 template <class S>
-void CheckShapes(const char* who, const std::vector<RowMatrix<S>*>& tables,
-                 const std::vector<RowGradient<S>>& grads) {
+void CheckGradientShapes(const char* who, const std::vector<RowMatrix<S>*>& tables,
+                         const std::vector<RowGradient<S>>& grads) {
   if (tables.size() != grads.size())
     ThrowInvalidArgument(who, std::to_string(tables.size()) + " tables but " +
                                   std::to_string(grads.size()) + " gradients");

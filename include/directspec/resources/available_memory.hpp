@@ -22,7 +22,7 @@ struct AvailableMemory {
   std::string source;  // "MemAvailable" or "cgroup limit"
 };
 
-namespace resources_detail {
+namespace detail {
 
 inline std::optional<std::string> ReadSmallFile(const std::string& path) {
   std::ifstream in(path);
@@ -40,14 +40,14 @@ inline std::optional<double> ParseUnsigned(std::string_view text) {
   return static_cast<double>(value);
 }
 
-}  // namespace resources_detail
+}  // namespace detail
 
 /// MemAvailable from the text of /proc/meminfo, in bytes (the file says kB).
 inline std::optional<double> ParseMemAvailable(std::string_view meminfo) {
   constexpr std::string_view kKey = "MemAvailable:";
   const auto at = meminfo.find(kKey);
   if (at == std::string_view::npos) return std::nullopt;
-  const auto kb = resources_detail::ParseUnsigned(meminfo.substr(at + kKey.size()));
+  const auto kb = detail::ParseUnsigned(meminfo.substr(at + kKey.size()));
   if (!kb) return std::nullopt;
   return *kb * 1024.0;
 }
@@ -56,16 +56,16 @@ inline std::optional<double> ParseMemAvailable(std::string_view meminfo) {
 /// ("max" or a value of 2^60 and more mean no limit).
 inline std::optional<double> ParseCgroupRoom(std::string_view limit, std::string_view usage) {
   if (limit.rfind("max", 0) == 0) return std::nullopt;
-  const auto cap = resources_detail::ParseUnsigned(limit);
+  const auto cap = detail::ParseUnsigned(limit);
   if (!cap || *cap >= 1152921504606846976.0) return std::nullopt;  // 2^60: unlimited
-  const double used = resources_detail::ParseUnsigned(usage).value_or(0.0);
+  const double used = detail::ParseUnsigned(usage).value_or(0.0);
   return std::max(0.0, *cap - used);
 }
 
 /// MemAvailable, or less when the process's cgroup (v2, or v1's memory controller) leaves less
 /// room; nullopt when neither can be read.
 inline std::optional<AvailableMemory> QueryAvailableMemory() {
-  using resources_detail::ReadSmallFile;
+  using detail::ReadSmallFile;
   std::optional<AvailableMemory> best;
   if (const auto meminfo = ReadSmallFile("/proc/meminfo"))
     if (const auto bytes = ParseMemAvailable(*meminfo))

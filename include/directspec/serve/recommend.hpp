@@ -30,9 +30,10 @@ struct RecommendOptions {
   Index user_batch = 256;    // users scored per GEMM in RecommendMany
 };
 
-namespace recommend_detail {
+namespace detail {
 
-inline void CheckShapes(Index un, Index ud, Index im, Index id, const Interactions* train) {
+inline void CheckRecommendShapes(Index un, Index ud, Index im, Index id,
+                                 const Interactions* train) {
   if (ud != id)
     throw std::invalid_argument("Recommend: U has " + std::to_string(ud) + " columns, I has " +
                                 std::to_string(id));
@@ -65,7 +66,7 @@ inline std::span<const Id> Excluded(const Interactions* train, Id user, bool exc
   return buffer;
 }
 
-}  // namespace recommend_detail
+}  // namespace detail
 
 /// The k best items of one user, best first.
 ///
@@ -75,21 +76,20 @@ template <class S>
 std::vector<ScoredItem<S>> Recommend(const RowMatrix<S>& U, const RowMatrix<S>& I,
                                      const Interactions& train, Id user, Index k,
                                      const RecommendOptions& options = {}) {
-  recommend_detail::CheckShapes(U.rows(), U.cols(), I.rows(), I.cols(), &train);
+  detail::CheckRecommendShapes(U.rows(), U.cols(), I.rows(), I.cols(), &train);
   if (user < 0 || user >= U.rows())
     throw std::out_of_range("Recommend: user " + std::to_string(user) + " outside [0, " +
                             std::to_string(U.rows()) + ")");
-  const auto extra = recommend_detail::SortedIds(options.exclude, I.rows(), "excluded");
+  const auto extra = detail::SortedIds(options.exclude, I.rows(), "excluded");
   std::vector<Id> buffer;
-  const auto excluded =
-      recommend_detail::Excluded(&train, user, options.exclude_seen, extra, buffer);
+  const auto excluded = detail::Excluded(&train, user, options.exclude_seen, extra, buffer);
   TopKSelector<S> top;
   top.Reset(std::min(k, I.rows()));
   if (options.allowed.empty()) {
     const Vector<S> scores = I * U.row(user).transpose();
     top.OfferRow(scores.data(), 0, I.rows(), excluded);
   } else {
-    for (Id i : recommend_detail::SortedIds(options.allowed, I.rows(), "allowed"))
+    for (Id i : detail::SortedIds(options.allowed, I.rows(), "allowed"))
       if (!std::binary_search(excluded.begin(), excluded.end(), i))
         top.Offer(i, I.row(i).dot(U.row(user)));
   }
@@ -103,7 +103,7 @@ std::vector<std::vector<ScoredItem<S>>> RecommendMany(const RowMatrix<S>& U, con
                                                       const Interactions& train,
                                                       std::span<const Id> users, Index k,
                                                       const RecommendOptions& options = {}) {
-  recommend_detail::CheckShapes(U.rows(), U.cols(), I.rows(), I.cols(), &train);
+  detail::CheckRecommendShapes(U.rows(), U.cols(), I.rows(), I.cols(), &train);
   std::vector<Id> all;
   if (users.empty()) {
     all.resize(static_cast<std::size_t>(U.rows()));
@@ -114,8 +114,8 @@ std::vector<std::vector<ScoredItem<S>>> RecommendMany(const RowMatrix<S>& U, con
     if (u < 0 || u >= U.rows())
       throw std::out_of_range("RecommendMany: user " + std::to_string(u) + " outside [0, " +
                               std::to_string(U.rows()) + ")");
-  const auto extra = recommend_detail::SortedIds(options.exclude, I.rows(), "excluded");
-  const auto allowed = recommend_detail::SortedIds(options.allowed, I.rows(), "allowed");
+  const auto extra = detail::SortedIds(options.exclude, I.rows(), "excluded");
+  const auto allowed = detail::SortedIds(options.allowed, I.rows(), "allowed");
   const Index count = static_cast<Index>(users.size());
   const Index batch = std::max<Index>(options.user_batch, 1);
   const Index batches = (count + batch - 1) / batch;
@@ -146,8 +146,7 @@ std::vector<std::vector<ScoredItem<S>>> RecommendMany(const RowMatrix<S>& U, con
         }
         for (Index r = lo; r < hi; ++r) {
           const Id u = users[static_cast<std::size_t>(r)];
-          const auto excluded =
-              recommend_detail::Excluded(&train, u, options.exclude_seen, extra, buffer);
+          const auto excluded = detail::Excluded(&train, u, options.exclude_seen, extra, buffer);
           top.Reset(k);
           if (allowed.empty()) {
             top.OfferRow(scores.row(r - lo).data(), 0, I.rows(), excluded);

@@ -1,6 +1,6 @@
 // C++20 concepts for the policy contracts of docs/architecture.md: exactly what the Trainer
 // (train/trainer.hpp) requires of its encoder, filter, loss, sampler and optimizer, and, named
-// apart, what it uses only when a policy has it (EncoderWithParameterL2, ResettableOptimizer,
+// apart, what it uses only when a policy has it (EncoderWithWeightDecay, ResettableOptimizer,
 // CheckpointableOptimizer, SeekableSampler) or what other stages need (InferenceEncoder).
 //
 // Each concept is a conjunction of one requires-expression per member, so when a policy lacks a
@@ -61,11 +61,11 @@ concept InferenceEncoder = EncoderPolicy<E> &&
 };
 
 /// Optional: an encoder with a parameter L2 penalty on its layer-0 tables. Trainer::Options::
-/// layer0_l2 > 0 requires it; it adds the penalty's gradient to `grads` and returns its value.
+/// weight_decay > 0 requires it; it adds the penalty's gradient to `grads` and returns its value.
 template <class E>
-concept EncoderWithParameterL2 = EncoderPolicy<E> &&
+concept EncoderWithWeightDecay = EncoderPolicy<E> &&
     requires(E& e, typename E::Scalar weight, std::vector<RowGradient<typename E::Scalar>>& grads) {
-  { e.AddParameterL2(weight, grads) } -> std::convertible_to<typename E::Scalar>;
+  { e.AddWeightDecay(weight, grads) } -> std::convertible_to<typename E::Scalar>;
 };
 
 /// Side filter (filters/): X̂ -> Y for one side's batch, with its backward pass.

@@ -44,7 +44,7 @@ using AdaptiveDirectSpecPlusMF = Trainer<MF<S>, AdaptiveDirectSpecPlus<S>, LogLo
 template <class S>
 using DirectSpecMF =
     Trainer<MF<S>, DirectSpec<S>, LogLoss<S>, UserThenPositive<>, Sgd<S, ExponentialDecay>>;
-// LightGCN variants add the reference script's output L2 (reg / B) Σ ||o||² to the log loss.
+// LightGCN variants add the reference script's output L2 (output_l2 / B) Σ ||o||² to the log loss.
 template <class S>
 using DirectSpecPlusLightGCN = Trainer<LightGCN<S>, DirectSpecPlus<S>, WithOutputL2<LogLoss<S>>,
                                        UserThenPositive<>, Sgd<S, ExponentialDecay>>;
@@ -90,7 +90,7 @@ struct RecipeSettings {
   double tau = 3.0;               // DirectSpec+
   double tau0 = 2.5, tau1 = 3.0;  // adaptive DirectSpec+
   double shrink = 0.03;           // NormShrink s
-  double output_l2 = 0.01;        // LightGCN scripts only: (reg / B) Σ ||o||²
+  double output_l2 = 0.01;        // LightGCN scripts only: (output_l2 / B) Σ ||o||²
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -133,17 +133,17 @@ inline RecipeSettings ReferenceRecipe(ReferenceDataset dataset, ReferenceModel m
 }
 
 /// Settings of the baselines (BPR, DirectAU, sampled softmax). Defaults follow the LightGCN /
-/// DirectAU papers: Adam lr 1e-3, layer-0 L2 1e-4 for BPR, one uniform negative.
+/// DirectAU papers: Adam lr 1e-3, weight decay 1e-4 for BPR, one uniform negative.
 struct BaselineSettings {
   double learning_rate = 1e-3;
   Index epochs = 100;
   Index batch_size = 2048;
   Index dim = 64;
-  Index layers = 3;          // LightGCN only
-  double layer0_l2 = 1e-4;   // BPR only (encoder.AddParameterL2)
-  Index negatives = 1;       // BPR only
-  double gamma = 1.0;        // DirectAU uniformity weight
-  double temperature = 0.1;  // sampled softmax
+  Index layers = 3;            // LightGCN only
+  double weight_decay = 1e-4;  // BPR only (encoder.AddWeightDecay)
+  Index negatives = 1;         // BPR only
+  double gamma = 1.0;          // DirectAU uniformity weight
+  double temperature = 0.1;    // sampled softmax
   std::uint64_t seed = 0;
   int threads = 0;
 };
@@ -206,7 +206,7 @@ template <class S>
 DirectSpecPlusLightGCN<S> MakeDirectSpecPlusLightGCN(const RecipeSettings& r) {
   return detail::MakeSpectrumTrainer<DirectSpecPlusLightGCN<S>>(
       r, LightGCN<S>({.dim = r.dim, .layers = r.layers}),
-      WithOutputL2<LogLoss<S>>({.reg = static_cast<S>(r.output_l2)}),
+      WithOutputL2<LogLoss<S>>({.output_l2 = static_cast<S>(r.output_l2)}),
       {.alpha = static_cast<S>(r.alpha), .tau = static_cast<S>(r.tau)});
 }
 
@@ -214,7 +214,7 @@ template <class S>
 AdaptiveDirectSpecPlusLightGCN<S> MakeAdaptiveDirectSpecPlusLightGCN(const RecipeSettings& r) {
   return detail::MakeSpectrumTrainer<AdaptiveDirectSpecPlusLightGCN<S>>(
       r, LightGCN<S>({.dim = r.dim, .layers = r.layers}),
-      WithOutputL2<LogLoss<S>>({.reg = static_cast<S>(r.output_l2)}),
+      WithOutputL2<LogLoss<S>>({.output_l2 = static_cast<S>(r.output_l2)}),
       {.alpha = static_cast<S>(r.alpha),
        .tau0 = static_cast<S>(r.tau0),
        .tau1 = static_cast<S>(r.tau1)});
@@ -224,7 +224,7 @@ template <class S>
 DirectSpecLightGCN<S> MakeDirectSpecLightGCN(const RecipeSettings& r) {
   return detail::MakeSpectrumTrainer<DirectSpecLightGCN<S>>(
       r, LightGCN<S>({.dim = r.dim, .layers = r.layers}),
-      WithOutputL2<LogLoss<S>>({.reg = static_cast<S>(r.output_l2)}),
+      WithOutputL2<LogLoss<S>>({.output_l2 = static_cast<S>(r.output_l2)}),
       {.alpha = static_cast<S>(r.alpha)});
 }
 
@@ -232,7 +232,7 @@ template <class S>
 BprMF<S> MakeBprMF(const BaselineSettings& b = {}) {
   auto o = detail::CommonOptions<BprMF<S>>(b.epochs, b.batch_size, b.seed, b.threads);
   o.normalize_rows = false;
-  o.layer0_l2 = b.layer0_l2;
+  o.weight_decay = b.weight_decay;
   return BprMF<S>(
       o, MF<S>({.dim = b.dim}), BprLoss<S>(),
       UserThenPositive<UniformNegatives>(UniformNegatives({.per_positive = b.negatives})),
@@ -243,7 +243,7 @@ template <class S>
 LightGcnBpr<S> MakeLightGcnBpr(const BaselineSettings& b = {}) {
   auto o = detail::CommonOptions<LightGcnBpr<S>>(b.epochs, b.batch_size, b.seed, b.threads);
   o.normalize_rows = false;
-  o.layer0_l2 = b.layer0_l2;
+  o.weight_decay = b.weight_decay;
   return LightGcnBpr<S>(
       o, LightGCN<S>({.dim = b.dim, .layers = b.layers, .layer_weights = LayerWeights::kMean}),
       BprLoss<S>(),

@@ -6,7 +6,7 @@
 // (filters/), a loss (losses/), a sampler (samplers/) and an optimizer (optim/). Each policy is
 // checked against its concept (train/concepts.hpp) so a missing member is named at compile time.
 // Named configurations of the paper live in train/configurations.hpp; callbacks in
-// train/callbacks.hpp.
+// train/training_callbacks.hpp.
 //
 // Threads and determinism (docs/trainer.md): the user side and the item side of a step are
 // independent and run in parallel (one OpenMP thread each) when Options::threads >= 2; each side's
@@ -198,8 +198,8 @@ class Trainer {
     bool normalize_rows = true;
     /// NormShrink strength s after the filter (0 = off). Reference: 0.03 / 0.02 / 0.
     double shrink = 0;
-    /// Layer-0 L2 on the batch's parameter rows (encoder.AddParameterL2); 0 = off.
-    double layer0_l2 = 0;
+    /// Weight decay on the batch's parameter rows (encoder.AddWeightDecay); 0 = off.
+    double weight_decay = 0;
     /// Options of the filter on each side (used when the filter has an Options type).
     FilterOptions user_filter{};
     FilterOptions item_filter{};
@@ -241,7 +241,7 @@ class Trainer {
   }
 
   /// Runs options.epochs epochs on `train`, calling the callbacks' hooks (see
-  /// train/callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
+  /// train/training_callbacks.hpp). Returns the final state. Exceptions from policies or callbacks
   /// propagate (after OnTrainEnd is skipped); the tables then hold the last completed update.
   ///
   /// After LoadState (a checkpoint, io/checkpoint.hpp) the next Train() continues that run
@@ -349,7 +349,7 @@ class Trainer {
   }
 
   /// One update on the next micro_batches sampled batches (one by default); returns the mean
-  /// batch loss (each plus its layer-0 L2 penalty when enabled). Only valid inside Train()
+  /// batch loss (each plus its weight decay when enabled). Only valid inside Train()
   /// (callbacks may not call it).
   Scalar Step() {
     if (train_ == nullptr)
@@ -491,21 +491,19 @@ class Trainer {
     if (options_.threads < 0) fail("threads", std::to_string(options_.threads), "must be >= 0");
     if (options_.micro_batches < 1)
       fail("micro_batches", std::to_string(options_.micro_batches), "must be >= 1");
-    if (!(options_.layer0_l2 >= 0) || !std::isfinite(options_.layer0_l2))
-      fail("layer0_l2", std::to_string(options_.layer0_l2), "must be finite and >= 0");
-    if (options_.layer0_l2 > 0 && !EncoderWithParameterL2<EncoderT>)
-      fail("layer0_l2", std::to_string(options_.layer0_l2),
-           "the encoder has no AddParameterL2, so it must be 0");
+    if (!(options_.weight_decay >= 0) || !std::isfinite(options_.weight_decay))
+      fail("weight_decay", std::to_string(options_.weight_decay), "must be finite and >= 0");
+    if (options_.weight_decay > 0 && !EncoderWithWeightDecay<EncoderT>)
+      fail("weight_decay", std::to_string(options_.weight_decay),
+           "the encoder has no AddWeightDecay, so it must be 0");
   }
 
   // One update on one batch: the exact step (M = 1), unchanged by the micro-batch path.
   Scalar SingleBatchUpdate() {
     const Interactions& train = *train_;
     sampler_.Sample(options_.batch_size, batch_);
-    item_rows_.resize(batch_.positives.size() + batch_.negatives.size());
-    std::copy(batch_.positives.begin(), batch_.positives.end(), item_rows_.begin());
-    std::copy(batch_.negatives.begin(), batch_.negatives.end(),
-              item_rows_.begin() + static_cast<std::ptrdiff_t>(batch_.positives.size()));
+    item_rows_.clear();  // keeps its capacity: no allocation once batch shapes are stable
+    batch_.AppendItemRows(item_rows_);
     encoder_.Encode(batch_.users, item_rows_, x_[0], x_[1]);
     contexts_[0] = FilterContext{batch_.users, train.View()};
     contexts_[1] = FilterContext{item_rows_, train.Transposed()};
@@ -515,10 +513,10 @@ class Trainer {
     ForBothSides([this](int s) { BackwardSide(s); });
 
     encoder_.Backward(*gin_[0], *gin_[1], grads_);
-    if (options_.layer0_l2 > 0) {
-      if constexpr (EncoderWithParameterL2<EncoderT>)
+    if (options_.weight_decay > 0) {
+      if constexpr (EncoderWithWeightDecay<EncoderT>)
         loss += static_cast<Scalar>(
-            encoder_.AddParameterL2(static_cast<Scalar>(options_.layer0_l2), grads_));
+            encoder_.AddWeightDecay(static_cast<Scalar>(options_.weight_decay), grads_));
     }
     optimizer_.Update(tables_, grads_);
     return loss;
@@ -547,8 +545,7 @@ class Trainer {
       batch_.positives.insert(batch_.positives.end(), part.positives.begin(), part.positives.end());
       batch_.negatives.insert(batch_.negatives.end(), part.negatives.begin(), part.negatives.end());
       batch_.negatives_per_positive = part.negatives_per_positive;
-      item_rows_.insert(item_rows_.end(), part.positives.begin(), part.positives.end());
-      item_rows_.insert(item_rows_.end(), part.negatives.begin(), part.negatives.end());
+      part.AppendItemRows(item_rows_);
       user_offsets_.push_back(batch_.users.size());
       item_offsets_.push_back(item_rows_.size());
     }
@@ -597,12 +594,12 @@ class Trainer {
       for (const double batch_loss : batch_losses_) loss += batch_loss;
     }
     encoder_.Backward(group_g_[0], group_g_[1], grads_);
-    if (options_.layer0_l2 > 0) {
+    if (options_.weight_decay > 0) {
       // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
       // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
-      if constexpr (EncoderWithParameterL2<EncoderT>)
-        loss += static_cast<double>(encoder_.AddParameterL2(
-            static_cast<Scalar>(options_.layer0_l2 * static_cast<double>(count)), grads_));
+      if constexpr (EncoderWithWeightDecay<EncoderT>)
+        loss += static_cast<double>(encoder_.AddWeightDecay(
+            static_cast<Scalar>(options_.weight_decay * static_cast<double>(count)), grads_));
     }
     optimizer_.Update(tables_, grads_);
     return loss;

@@ -1,5 +1,5 @@
-// Layer-0 L2 penalty on a batch's parameter rows (classic LightGCN / BPR weight decay), shared by
-// the encoders' AddParameterL2: it runs after Backward and adds its gradient into the encoder's
+// Weight decay on a batch's parameter rows (classic LightGCN / BPR weight decay), shared by
+// the encoders' AddWeightDecay: it runs after Backward and adds its gradient into the encoder's
 // RowGradients before the optimizer sees them.
 #pragma once
 
@@ -17,8 +17,8 @@ namespace directspec::detail {
 /// appending the row (zero-initialised) when the RowGradient lacks it. `slot` is a workspace of
 /// one entry per table row, all -1 on entry and on exit.
 template <class S>
-S AddRowsL2(const RowMatrix<S>& table, std::span<const Id> ids, S coeff, RowGradient<S>& grad,
-            std::vector<Id>& slot) {
+S AddRowsWeightDecay(const RowMatrix<S>& table, std::span<const Id> ids, S coeff,
+                     RowGradient<S>& grad, std::vector<Id>& slot) {
   constexpr Id kWanted = -2;
   const Index d = table.cols();
   if (grad.rows.empty() && grad.values.cols() != d) grad.values.resize(0, d);

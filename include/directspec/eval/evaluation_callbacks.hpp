@@ -1,11 +1,13 @@
 // Training-time callbacks of the evaluation layer (contract: docs/architecture.md "Callbacks"):
-// EvaluationCallback evaluates every N epochs and keeps a history, EarlyStopping watches one
+// EvaluationCallback evaluates every N epochs and keeps a history (optionally with the spectrum of
+// the same tables, and a hook that prints or logs each result), EarlyStopping watches one
 // metric, stops after `patience` evaluations without improvement and restores the best tables,
 // SpectrumCallback records the singular values and effective rank of [U; I] per epoch. All of
 // them reach the model through trainer.Encoder(): InferenceEmbeddings(U, I) and Tables().
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -28,17 +30,23 @@ namespace detail {
 template <class T>
 using EncoderOf = std::remove_cvref_t<decltype(std::declval<T&>().Encoder())>;
 
-template <class T>
-EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
-  using S = typename EncoderOf<T>::Scalar;
+/// The trainer's inference tables, the one input of every evaluation callback.
+template <class T, class S>
+void InferenceTables(T& trainer, RowMatrix<S>& U, RowMatrix<S>& I) {
   // Only the inference tables are needed here, not a whole EncoderPolicy.
   static_assert(
       requires(const EncoderOf<T>& e, RowMatrix<S>& u, RowMatrix<S>& i) {
         e.InferenceEmbeddings(u, i);
       },
       "evaluation callbacks need an encoder with InferenceEmbeddings(U, I)");
-  RowMatrix<S> U, I;
   trainer.Encoder().InferenceEmbeddings(U, I);
+}
+
+template <class T>
+EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
+  using S = typename EncoderOf<T>::Scalar;
+  RowMatrix<S> U, I;
+  InferenceTables(trainer, U, I);
   EvalResult r = evaluator.Evaluate(U, I);
   r.epoch = epoch;
   return r;
@@ -68,12 +76,36 @@ inline PlotSeries MetricCurve(const std::vector<EvalResult>& history, const std:
   return s;
 }
 
+/// The spectrum of [U; I] at one epoch.
+struct SpectrumRecord {
+  Index epoch = 0;
+  Eigen::VectorXd singular_values;  // descending
+  double effective_rank = 0;
+  double top1_energy = 0;
+};
+
+namespace detail {
+
+template <class S>
+SpectrumRecord SpectrumRecordOf(const RowMatrix<S>& U, const RowMatrix<S>& I, Index epoch) {
+  SpectrumSummary s = StackedSpectrum(U, I);
+  return {epoch, std::move(s.singular_values), s.effective_rank, s.top1_energy};
+}
+
+}  // namespace detail
+
 /// Options of EvaluationCallback.
 struct EvaluationCallbackOptions {
   Index every = 10;             // evaluate after epochs every, 2*every, ... (0: only at end)
   bool at_end = true;           // also after the last epoch if it was not just evaluated
   std::ostream* log = nullptr;  // print one line per evaluation when set
   std::string label = "eval";
+  /// Also record the spectrum of the same tables with each evaluation (Spectra()).
+  bool spectrum = false;
+  /// Called after each evaluation with its result, its spectrum (null unless `spectrum`) and the
+  /// training state it was taken in: where a program prints or logs its evaluations.
+  std::function<void(const EvalResult&, const SpectrumRecord*, const TrainingState&)> on_result =
+      nullptr;
 };
 
 /// Evaluates every `every` epochs (and after the last epoch) and records the results.
@@ -94,34 +126,53 @@ class EvaluationCallback {
   template <class T>
   bool OnTrainBegin(T&, const TrainingState&) {
     history_.clear();
+    spectra_.clear();
     return false;
   }
 
   template <class T>
   bool OnEpochEnd(T& trainer, const TrainingState& s) {
-    if (options_.every > 0 && s.epoch % options_.every == 0) Run(trainer, s.epoch);
+    if (Due(s.epoch)) Evaluate(trainer, s);
     return false;
   }
 
   template <class T>
   void OnTrainEnd(T& trainer, const TrainingState& s) {
     if (options_.at_end && (history_.empty() || history_.back().epoch != s.epoch))
-      Run(trainer, s.epoch);
+      Evaluate(trainer, s);
+  }
+
+  /// Whether OnEpochEnd evaluates after `epoch`.
+  bool Due(Index epoch) const { return options_.every > 0 && epoch % options_.every == 0; }
+
+  /// Evaluates the trainer's current tables as of `s` (r.epoch = s.epoch), recorded and reported
+  /// like a scheduled evaluation; e.g. the final tables after EarlyStopping restored the best.
+  /// The reference stays valid until the next evaluation.
+  template <class T>
+  const EvalResult& Evaluate(T& trainer, const TrainingState& s) {
+    using S = typename detail::EncoderOf<T>::Scalar;
+    RowMatrix<S> U, I;
+    detail::InferenceTables(trainer, U, I);
+    EvalResult r = evaluator_.Evaluate(U, I);
+    r.epoch = s.epoch;
+    history_.push_back(std::move(r));
+    if (options_.spectrum) spectra_.push_back(detail::SpectrumRecordOf(U, I, s.epoch));
+    if (options_.log) detail::PrintResult(*options_.log, options_.label, history_.back());
+    if (options_.on_result)
+      options_.on_result(history_.back(), options_.spectrum ? &spectra_.back() : nullptr, s);
+    return history_.back();
   }
 
   const std::vector<EvalResult>& History() const { return history_; }
+  /// With Options::spectrum: the spectrum of each evaluation's tables, in History()'s order.
+  const std::vector<SpectrumRecord>& Spectra() const { return spectra_; }
   PlotSeries Curve(const std::string& metric) const { return MetricCurve(history_, metric); }
 
  private:
-  template <class T>
-  void Run(T& trainer, Index epoch) {
-    history_.push_back(detail::EvaluateTrainer(evaluator_, trainer, epoch));
-    if (options_.log) detail::PrintResult(*options_.log, options_.label, history_.back());
-  }
-
   const Evaluator& evaluator_;
   Options options_;
   std::vector<EvalResult> history_;
+  std::vector<SpectrumRecord> spectra_;
 };
 
 /// Options of EarlyStopping.
@@ -308,14 +359,6 @@ class EarlyStopping {
   std::vector<RowMatrix<double>> snapshot_d_;
 };
 
-/// The spectrum of [U; I] at one epoch.
-struct SpectrumRecord {
-  Index epoch = 0;
-  Eigen::VectorXd singular_values;  // descending
-  double effective_rank = 0;
-  double top1_energy = 0;
-};
-
 /// Options of SpectrumCallback.
 struct SpectrumCallbackOptions {
   Index every = 1;
@@ -364,12 +407,12 @@ class SpectrumCallback {
   void Record(T& trainer, Index epoch) {
     using S = typename detail::EncoderOf<T>::Scalar;
     RowMatrix<S> U, I;
-    trainer.Encoder().InferenceEmbeddings(U, I);
-    SpectrumSummary s = StackedSpectrum(U, I);
-    history_.push_back({epoch, std::move(s.singular_values), s.effective_rank, s.top1_energy});
+    detail::InferenceTables(trainer, U, I);
+    history_.push_back(detail::SpectrumRecordOf(U, I, epoch));
+    const SpectrumRecord& r = history_.back();
     if (options_.log)
-      *options_.log << "spectrum epoch " << epoch << " erank " << s.effective_rank << " of "
-                    << U.cols() << ", top-1 energy " << s.top1_energy << "\n";
+      *options_.log << "spectrum epoch " << epoch << " erank " << r.effective_rank << " of "
+                    << U.cols() << ", top-1 energy " << r.top1_energy << "\n";
   }
 
   Options options_;
