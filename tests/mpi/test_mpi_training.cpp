@@ -22,8 +22,8 @@
 #include "directspec/models.hpp"
 #include "directspec/optim.hpp"
 #include "directspec/samplers.hpp"
-#include "directspec/train/training_callbacks.hpp"
 #include "directspec/train/trainer.hpp"
+#include "directspec/train/training_callbacks.hpp"
 #include "support/random_train.hpp"
 
 using namespace directspec;
