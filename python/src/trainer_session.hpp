@@ -65,7 +65,7 @@ struct ListenerCallback {
       if (evaluated && !evaluated->empty() && evaluated->back().epoch == s.epoch)
         result = evaluated->back();
       else
-        result = ::directspec::detail::EvaluateTrainer(*valid, trainer, s.epoch);
+        result = ::directspec::EvaluateTrainer(*valid, trainer, s.epoch);
     }
     return listener.OnEpoch(s, result ? &*result : nullptr);
   }

@@ -42,16 +42,6 @@ void InferenceTables(T& trainer, RowMatrix<S>& U, RowMatrix<S>& I) {
   trainer.Encoder().InferenceEmbeddings(U, I);
 }
 
-template <class T>
-EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
-  using S = typename EncoderOf<T>::Scalar;
-  RowMatrix<S> U, I;
-  InferenceTables(trainer, U, I);
-  EvalResult r = evaluator.Evaluate(U, I);
-  r.epoch = epoch;
-  return r;
-}
-
 inline void PrintResult(std::ostream& os, const std::string& label, const EvalResult& r) {
   os << label << " epoch " << r.epoch;
   char buf[48];
@@ -64,6 +54,18 @@ inline void PrintResult(std::ostream& os, const std::string& label, const EvalRe
 }
 
 }  // namespace detail
+
+/// Evaluates the trainer's inference tables now, labelled with `epoch`: what every evaluation
+/// callback does, for callers that evaluate from their own hooks (e.g. the Python bindings).
+template <class T>
+EvalResult EvaluateTrainer(const Evaluator& evaluator, T& trainer, Index epoch) {
+  using S = typename detail::EncoderOf<T>::Scalar;
+  RowMatrix<S> U, I;
+  detail::InferenceTables(trainer, U, I);
+  EvalResult r = evaluator.Evaluate(U, I);
+  r.epoch = epoch;
+  return r;
+}
 
 /// One metric of a history as a plot series (x = epoch).
 inline PlotSeries MetricCurve(const std::vector<EvalResult>& history, const std::string& metric,
@@ -228,7 +230,7 @@ class EarlyStopping {
   template <class T>
   bool OnEpochEnd(T& trainer, const TrainingState& s) {
     if (s.epoch % options_.every != 0) return false;
-    history_.push_back(detail::EvaluateTrainer(evaluator_, trainer, s.epoch));
+    history_.push_back(EvaluateTrainer(evaluator_, trainer, s.epoch));
     const double v = history_.back().Get(options_.metric);
     const bool improved =
         best_epoch_ < 0 || (options_.maximize ? v > best_value_ + options_.min_delta
