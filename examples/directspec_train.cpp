@@ -77,6 +77,7 @@ checkpoint --checkpoint FILE --checkpoint-every N (epochs; default 1; always aft
            --resume FILE (continue that run: same flags, --epochs may be larger)
 distribute --distributed (under mpirun -np R: the ranks share each update's --micro-batches
            batches and the evaluation; same result as one process; rank 0 prints and writes)
+           --share balanced|equal (batches per rank: by measured speed, the default, or equal)
 resources  --max-memory SIZE (e.g. 4G; default: the memory available) refuses larger runs
 presets    --preset NAME, --preset-file FILE (key = value lines, e.g. from directspec-tune --out;
            applied after --preset; explicit flags override both), --list-presets

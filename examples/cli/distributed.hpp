@@ -55,7 +55,10 @@ template <class Scalar>
 class DistributedTraining {
  public:
   explicit DistributedTraining(const Settings& s) : active_(s.distributed), ranks_(s.ranks) {
-    if (active_) split_ = std::make_unique<distributed::MpiUpdateSplit<Scalar>>(MPI_COMM_WORLD);
+    if (active_)
+      split_ = std::make_unique<distributed::MpiUpdateSplit<Scalar>>(
+          MPI_COMM_WORLD, s.share == "equal" ? distributed::SharePolicy::kEqual
+                                             : distributed::SharePolicy::kBalanced);
   }
 
   bool Active() const { return active_; }
@@ -90,9 +93,9 @@ class DistributedTraining {
     std::ostringstream out;
     out << "distributed: " << ranks_ << " ranks, " << st.updates << " shared updates, "
         << FormatBytes(st.BytesReceivedPerUpdate()) << " received per update by rank 0; rank 0 "
-        << std::fixed << std::setprecision(2) << st.share_seconds << " s on its batches, "
-        << st.exchange_seconds << " s exchanging (waits included), " << st.replicated_seconds
-        << " s on replicated work";
+        << "computed " << st.own_batches << " of " << st.batches << " batches, " << std::fixed
+        << std::setprecision(2) << st.share_seconds << " s on them, " << st.exchange_seconds
+        << " s exchanging (waits included), " << st.replicated_seconds << " s on replicated work";
     return out.str();
   }
 
@@ -100,6 +103,7 @@ class DistributedTraining {
     if (!active_) return;
     const auto& st = split_->Statistics();
     j.Add("ranks", ranks_).Add("shared_updates", st.updates);
+    j.Add("shared_batches", st.batches).Add("own_batches", st.own_batches);
     j.Add("exchange_bytes_per_update", st.BytesReceivedPerUpdate());
     j.Add("share_seconds", st.share_seconds).Add("exchange_seconds", st.exchange_seconds);
     j.Add("replicated_seconds", st.replicated_seconds);

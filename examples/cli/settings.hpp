@@ -84,6 +84,7 @@ struct Settings {
   // distributed (--distributed under mpirun, docs/distributed.md): rank and ranks are set by the
   // program from the MPI job, not by flags; rank 0 alone prints and writes files.
   bool distributed = false;
+  std::string share = "balanced";  // how an update's batches are divided: equal | balanced
   int rank = 0, ranks = 1;
   // resources
   double max_memory = 0;  // bytes; 0: what the machine has available (MemAvailable / cgroup)
@@ -407,6 +408,10 @@ inline void ApplyFlag(Settings& s, const std::string& flag, const std::string& v
       {"--k", [&] { s.k = positive(ParseNumber<int>(flag, value)); }},
       {"--quiet", [&] { s.quiet = true; }},
       {"--distributed", [&] { s.distributed = true; }},
+      {"--share",
+       [&] {
+         s.share = Choice(flag, value, {"equal", "balanced"});
+       }},
       {"--no-save-seen", [&] { s.save_seen = false; }},
       {"--max-memory", [&] { s.max_memory = detail::MemorySize(flag, value); }},
   };

@@ -11,8 +11,10 @@
 #endif
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "directspec/distributed.hpp"
@@ -51,15 +53,17 @@ bool SameBits(const RowMatrix<S>& a, const RowMatrix<S>& b) {
 
 // Trains the same configuration twice on this rank: once whole (the single-process reference),
 // once with its updates shared over MPI; both must give the same tables and losses, bit for bit.
+// Returns the number of batches this rank computed in the shared run.
 template <class T, class MakeTrainer>
-void CheckSharedEqualsSingle(const Interactions& train, MakeTrainer make, Index micro_batches,
-                             Index expected_updates) {
+long long CheckSharedEqualsSingle(
+    const Interactions& train, MakeTrainer make, Index micro_batches, Index expected_updates,
+    distributed::SharePolicy policy = distributed::SharePolicy::kBalanced) {
   T single = make(micro_batches);
   LossLog single_log(true);
   single.Train(train, single_log);
 
   T shared = make(micro_batches);
-  MpiUpdateSplit<typename T::Scalar> split(MPI_COMM_WORLD);
+  MpiUpdateSplit<typename T::Scalar> split(MPI_COMM_WORLD, policy);
   shared.SetUpdateSplit(&split);
   LossLog shared_log(true);
   shared.Train(train, shared_log);
@@ -73,7 +77,22 @@ void CheckSharedEqualsSingle(const Interactions& train, MakeTrainer make, Index 
   CHECK(split.Statistics().updates == expected_updates);
   std::vector<const RowMatrix<typename T::Scalar>*> tables(b.begin(), b.end());
   CHECK(distributed::ReplicasIdentical(MPI_COMM_WORLD, tables));
+  return split.Statistics().own_batches;
 }
+
+// A loss that sleeps before each batch on the last rank when asked: a straggler, whose numbers
+// are those of the plain loss.
+template <class Loss>
+struct SlowOnLastRank {
+  using Scalar = typename Loss::Scalar;
+  bool slow = false;
+  Loss inner;
+  Scalar Evaluate(const RowMatrix<Scalar>& ou, const RowMatrix<Scalar>& oi, const Batch& batch,
+                  RowMatrix<Scalar>& gu, RowMatrix<Scalar>& gi) {
+    if (slow && Rank() == Ranks() - 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return inner.Evaluate(ou, oi, batch, gu, gi);
+  }
+};
 
 }  // namespace
 
@@ -101,6 +120,39 @@ TEST_CASE("MF + DirectSpec+ over MPI equals one process with the same M, bit for
   SECTION("M = 7 (one update per epoch)") { CheckSharedEqualsSingle<T>(train, make, 7, 3); }
   SECTION("M = 2 (fewer batches than ranks when run with 3)") {
     CheckSharedEqualsSingle<T>(train, make, 2, 3 * 3);
+  }
+  SECTION("equal blocks (SharePolicy::kEqual)") {
+    CheckSharedEqualsSingle<T>(train, make, 3, 3 * 2, distributed::SharePolicy::kEqual);
+  }
+}
+
+TEST_CASE("balanced blocks give a straggling rank fewer batches and the same result", "[mpi]") {
+  using S = float;
+  using T = Trainer<MF<S>, DirectSpecPlus<S>, SlowOnLastRank<LogLoss<S>>, UserThenPositive<>,
+                    Sgd<S, ExponentialDecay>>;
+  const Interactions train = RandomTrain(90, 60, 700, 3);
+  for (const bool slow : {false, true}) {
+    // The reference run inside CheckSharedEqualsSingle is slowed too; only the shared one counts.
+    auto make = [slow](Index m) {
+      T::Options o;
+      o.epochs = 3;
+      o.batch_size = 24;
+      o.steps_per_epoch = 16;
+      o.seed = 7;
+      o.threads = 1;
+      o.micro_batches = m;
+      return T(o, MF<S>({.dim = 8}), SlowOnLastRank<LogLoss<S>>{slow, LogLoss<S>()},
+               UserThenPositive<>(), Sgd<S, ExponentialDecay>(20.0, {0.9}));
+    };
+    const long long own = CheckSharedEqualsSingle<T>(train, make, 8, 3 * 2);
+    std::vector<long long> per_rank(static_cast<std::size_t>(Ranks()));
+    MPI_Allgather(&own, 1, MPI_LONG_LONG, per_rank.data(), 1, MPI_LONG_LONG, MPI_COMM_WORLD);
+    long long total = 0;
+    for (const long long n : per_rank) total += n;
+    CHECK(total == 3 * 16);
+    // The straggler (5 ms per batch) gets one batch per update once measured; the first update
+    // is split equally.
+    if (slow && Ranks() > 1) CHECK(per_rank.back() < per_rank.front());
   }
 }
 
@@ -181,11 +233,15 @@ TEST_CASE("the exchange fills in exactly the rows and losses other ranks compute
     CHECK(losses[static_cast<std::size_t>(m)] == static_cast<double>(m));
   }
   CHECK(all_rows);
-  // Received: everything but this rank's own rows (27 rows of d floats) and losses.
+  // Received: everything but this rank's own rows (27 rows of d floats) and losses, and the
+  // other ranks' timings for the balancer.
   const double own_rows = static_cast<double>((user_offsets[last] - user_offsets[first]) +
                                               (item_offsets[last] - item_offsets[first]));
   CHECK(split.Statistics().bytes_received ==
         (27 - own_rows) * d * sizeof(float) +
-            static_cast<double>(count - (last - first)) * sizeof(double));
+            static_cast<double>(count - (last - first)) * sizeof(double) +
+            static_cast<double>((ranks - 1) * sizeof(ShareTiming)));
+  CHECK(split.Statistics().own_batches == last - first);
+  CHECK(split.Statistics().batches == count);
   CHECK(split.Statistics().updates == 1);
 }

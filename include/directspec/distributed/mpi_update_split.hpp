@@ -5,6 +5,10 @@
 // batches), and one more the batch losses. Every rank then sums them in batch order inside the
 // same encoder backward, so the result is bitwise the single-process one.
 //
+// The blocks are balanced by default (SharePolicy::kBalanced): one small MPI_Allgather per update
+// gives every rank every rank's timings, and the same ShareBalancer on every rank turns them into
+// the same next blocks, larger for the ranks that finish sooner (train/share_balancer.hpp).
+//
 // It also times the three phases of a shared update on this rank (own share, exchange including
 // the wait for the slowest rank, the rest until the next share), in wall time and in the
 // process's CPU time (which a busy shared machine inflates far less), and counts the bytes.
@@ -13,6 +17,7 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <span>
 #include <stdexcept>
@@ -24,13 +29,22 @@
 
 #include "directspec/core/types.hpp"
 #include "directspec/distributed/mpi_types.hpp"
+#include "directspec/train/share_balancer.hpp"
 #include "directspec/train/update_split.hpp"
 
 namespace directspec::distributed {
 
+/// How an update's batches are divided among the ranks.
+enum class SharePolicy {
+  kEqual,     // BatchShare: blocks whose sizes differ by at most one
+  kBalanced,  // ShareBalancer: blocks in proportion to each rank's measured speed
+};
+
 /// What the shared updates cost on this rank.
 struct ExchangeStatistics {
   long long updates = 0;          // shared updates (M >= 2)
+  long long batches = 0;          // batches of the shared updates, all ranks
+  long long own_batches = 0;      // of them computed by this rank
   double bytes_received = 0;      // gradient rows and losses other ranks computed
   double bytes_sent = 0;          // this rank's own rows and losses, as a contribution
   double share_seconds = 0;       // computing this rank's batches (filter chain and loss)
@@ -51,21 +65,31 @@ struct ExchangeStatistics {
 template <class Scalar>
 class MpiUpdateSplit final : public UpdateSplit<Scalar> {
  public:
-  explicit MpiUpdateSplit(MPI_Comm comm) : comm_(comm) {
+  explicit MpiUpdateSplit(MPI_Comm comm, SharePolicy policy = SharePolicy::kBalanced)
+      : comm_(comm), policy_(policy), balancer_(Size(comm)) {
     MPI_Comm_rank(comm_, &rank_);
-    MPI_Comm_size(comm_, &size_);
+    size_ = balancer_.Parts();
   }
 
   std::pair<Index, Index> Share(Index count) override {
     const auto now = Clock::now();
     const double cpu = CpuSeconds();
+    outside_ns_ = 0;
     if (exchanged_) {
       stats_.replicated_seconds += Seconds(last_exchange_end_, now);
       stats_.replicated_cpu_seconds += cpu - last_exchange_end_cpu_;
+      outside_ns_ = Nanoseconds(last_exchange_end_, now);
     }
     share_start_ = now;
     share_start_cpu_ = cpu;
-    return BatchShare(count, rank_, size_);
+    if (policy_ == SharePolicy::kBalanced) {
+      bounds_ = balancer_.Split(count);
+    } else {
+      bounds_.assign(static_cast<std::size_t>(size_) + 1, 0);
+      for (int p = 0; p < size_; ++p)
+        bounds_[static_cast<std::size_t>(p) + 1] = BatchShare(count, p, size_).second;
+    }
+    return Block(rank_);
   }
 
   void Exchange(Index count, std::span<const std::size_t> user_offsets,
@@ -75,19 +99,33 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     const double start_cpu = CpuSeconds();
     stats_.share_seconds += Seconds(share_start_, start);
     stats_.share_cpu_seconds += start_cpu - share_start_cpu_;
-    Gather(count, user_offsets, user_grads.cols(), user_grads.data(), "user");
-    Gather(count, item_offsets, item_grads.cols(), item_grads.data(), "item");
+    if (bounds_.empty() || bounds_.back() != count)
+      throw std::logic_error("MpiUpdateSplit::Exchange: not preceded by Share of the same update");
+    Gather(user_offsets, user_grads.cols(), user_grads.data(), "user");
+    Gather(item_offsets, item_grads.cols(), item_grads.data(), "item");
     counts_.resize(static_cast<std::size_t>(size_));
     displacements_.resize(static_cast<std::size_t>(size_));
     for (int p = 0; p < size_; ++p) {
-      const auto [first, last] = BatchShare(count, p, size_);
+      const auto [first, last] = Block(p);
       counts_[static_cast<std::size_t>(p)] = static_cast<int>(last - first);
       displacements_[static_cast<std::size_t>(p)] = static_cast<int>(first);
     }
     Account(sizeof(double));
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, losses.data(), counts_.data(),
                    displacements_.data(), MPI_DOUBLE, comm_);
+    const auto [first, last] = Block(rank_);
+    if (policy_ == SharePolicy::kBalanced) {
+      // Every rank's timings of this update, so that every rank's balancer sees the same numbers.
+      const ShareTiming own{outside_ns_, Nanoseconds(share_start_, start), last - first};
+      timings_.resize(static_cast<std::size_t>(size_));
+      MPI_Allgather(&own, 3, MPI_INT64_T, timings_.data(), 3, MPI_INT64_T, comm_);
+      stats_.bytes_received += static_cast<double>((size_ - 1) * sizeof(ShareTiming));
+      stats_.bytes_sent += static_cast<double>(sizeof(ShareTiming));
+      balancer_.Observe(timings_);
+    }
     ++stats_.updates;
+    stats_.batches += count;
+    stats_.own_batches += last - first;
     last_exchange_end_ = Clock::now();
     last_exchange_end_cpu_ = CpuSeconds();
     stats_.exchange_seconds += Seconds(start, last_exchange_end_);
@@ -96,6 +134,9 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   }
 
   const ExchangeStatistics& Statistics() const { return stats_; }
+  SharePolicy Policy() const { return policy_; }
+  /// The cost model that sets the blocks (every rank holds the same one).
+  const ShareBalancer& Balancer() const { return balancer_; }
   int Rank() const { return rank_; }
   int Ranks() const { return size_; }
 
@@ -104,6 +145,18 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   static double Seconds(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
   }
+  static std::int64_t Nanoseconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
+  }
+  static int Size(MPI_Comm comm) {
+    int size = 1;
+    MPI_Comm_size(comm, &size);
+    return size;
+  }
+  // Rank p's batches in the current update.
+  std::pair<Index, Index> Block(int p) const {
+    return {bounds_[static_cast<std::size_t>(p)], bounds_[static_cast<std::size_t>(p) + 1]};
+  }
   static double CpuSeconds() {
     timespec t{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -111,12 +164,11 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   }
 
   // Every rank's block of rows of one side, in place: block p is the rows of p's batches.
-  void Gather(Index count, std::span<const std::size_t> offsets, Index cols, Scalar* data,
-              const char* side) {
+  void Gather(std::span<const std::size_t> offsets, Index cols, Scalar* data, const char* side) {
     counts_.resize(static_cast<std::size_t>(size_));
     displacements_.resize(static_cast<std::size_t>(size_));
     for (int p = 0; p < size_; ++p) {
-      const auto [first, last] = BatchShare(count, p, size_);
+      const auto [first, last] = Block(p);
       const std::size_t begin =
           offsets[static_cast<std::size_t>(first)] * static_cast<std::size_t>(cols);
       const std::size_t end =
@@ -143,9 +195,16 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     stats_.bytes_sent += own * static_cast<double>(bytes);
   }
 
+  static_assert(sizeof(ShareTiming) == 3 * sizeof(std::int64_t), "gathered as 3 MPI_INT64_T");
+
   MPI_Comm comm_;
+  SharePolicy policy_;
+  ShareBalancer balancer_;
   int rank_ = 0;
   int size_ = 1;
+  std::vector<Index> bounds_;  // this update's blocks: rank p computes [bounds_[p], bounds_[p+1])
+  std::vector<ShareTiming> timings_;
+  std::int64_t outside_ns_ = 0;
   std::vector<int> counts_, displacements_;
   ExchangeStatistics stats_;
   Clock::time_point share_start_{}, last_exchange_end_{};

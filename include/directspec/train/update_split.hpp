@@ -12,16 +12,9 @@
 #include <utility>
 
 #include "directspec/core/types.hpp"
+#include "directspec/train/share_balancer.hpp"  // BatchShare, ShareBalancer: who computes what
 
 namespace directspec {
-
-/// The batches [first, last) that part `part` of `parts` computes in an update of `count`
-/// batches: contiguous blocks in batch order, sizes differing by at most one (empty when
-/// count < parts for some parts). Contiguous blocks keep each part's output-gradient rows one
-/// contiguous range of the group's rows, so one gather moves them.
-inline std::pair<Index, Index> BatchShare(Index count, int part, int parts) {
-  return {count * part / parts, count * (part + 1) / parts};
-}
 
 /// Interface the Trainer calls inside a micro-batch update (Trainer::SetUpdateSplit).
 template <class Scalar>
