@@ -8,8 +8,10 @@
 #
 #   bench/distributed_scaling.sh [BUILD_DIR] [EPOCHS] [M]      (defaults: build 2 8)
 #
-# Environment: MODELS="mf lightgcn" (which runs), RANKS="1 2", STEPS (steps per epoch; default:
-# the full epoch), OUT (log folder, default out/distributed-scaling).
+# Environment: MODELS="mf lightgcn" (which runs), RANKS="1 2" (1 is the plain process, without
+# MPI), REPEATS (default 1; the runs are repeated interleaved, each repeat ending with the pairs/s
+# ratio of its last run to its first), SHARE (balanced | equal, default balanced), STEPS (steps
+# per epoch; default: the full epoch), OUT (log folder, default out/distributed-scaling).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -28,16 +30,18 @@ printf '%-9s %-9s %5s %3s %10s %8s %9s %12s %9s %9s %9s %9s %9s %9s\n' model dat
   steps/s epoch_s recv/update share_s exch_s repl_s share_cpu exch_cpu repl_cpu
 for model in ${MODELS:-mf lightgcn}; do
   if [ "$model" = mf ]; then preset=gowalla-mf; data=gowalla; else preset=citeulike-lightgcn; data=citeulike; fi
-  for r in ${RANKS:-1 2}; do
-    log="$out/$model-r$r-m$m.json"
-    rm -f "$log"
-    # R = 1 is the plain single process (no MPI in the run), the baseline the ranks must beat.
-    launch=(mpirun -n "$r" "$cli" --distributed --share "${SHARE:-balanced}")
-    [ "$r" = 1 ] && launch=("$cli")
-    "${launch[@]}" --preset "$preset" --data "datasets/$data" --epochs "$epochs" \
-      --micro-batches "$m" --threads 1 --eval-every 0 --quiet \
-      "${steps_flag[@]}" --json "$log"
-    /usr/bin/python3 - "$log" "$model" "$data" "$r" "$m" "$epochs" <<'EOF'
+  for repeat in $(seq "${REPEATS:-1}"); do
+    first=""
+    for r in ${RANKS:-1 2}; do
+      log="$out/$model-r$r-m$m.json"
+      rm -f "$log"
+      # R = 1 is the plain single process (no MPI in the run), the baseline the ranks must beat.
+      launch=(mpirun -n "$r" "$cli" --distributed --share "${SHARE:-balanced}")
+      [ "$r" = 1 ] && launch=("$cli")
+      "${launch[@]}" --preset "$preset" --data "datasets/$data" --epochs "$epochs" \
+        --micro-batches "$m" --threads 1 --eval-every 0 --quiet \
+        "${steps_flag[@]}" --json "$log"
+      line=$(/usr/bin/python3 - "$log" "$model" "$data" "$r" "$m" "$epochs" <<'EOF'
 import json, sys
 log, model, data, r, m, epochs = sys.argv[1:]
 final = [json.loads(l) for l in open(log) if l.strip()][-1]
@@ -50,6 +54,12 @@ print(f"{model:9s} {data:9s} {r:>5s} {m:>3s} {batches * s['batch'] / t:10.0f} {b
                  ("share_seconds", "exchange_seconds", "replicated_seconds", "share_cpu_seconds",
                   "exchange_cpu_seconds", "replicated_cpu_seconds")))
 EOF
+      )
+      echo "$line"
+      pairs=$(echo "$line" | awk '{print $5}')
+      [ -n "$first" ] || first=$pairs
+    done
+    awk -v a="$first" -v b="$pairs" 'BEGIN { printf "ratio (pairs/s, last run / first): %.2f\n", b / a }'
   done
 done
 echo "uptime: $(uptime)"
