@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run 12: directspec-tune on ml-100k and lastfm (docs/tuning.md): for each data set, a 10-minute
+# Run 13: directspec-tune on ml-100k and lastfm (docs/tuning.md): for each data set, a 10-minute
 # search of MF + DirectSpec+ (the default space) and one of BPR-MF (`--preset bpr-mf`, the default
 # BPR space), validation carved from train (10 % per user, seed 0), 2 threads, each refit on
 # train + validation and tested once. About 45 minutes; then prints the table of docs/tuning.md.
