@@ -34,9 +34,9 @@ BASE = ["--batch", "128", "--steps-per-epoch", "30", "--micro-batches", "4", "--
         "--threads", "1", "--seed", "3", "--eval-every", "1"]
 # JSON keys that are allowed to differ: wall times, memory, and the distributed run's own fields.
 VOLATILE = {"train_seconds", "eval_seconds", "total_seconds", "peak_memory_mb", "ranks",
-            "shared_updates", "shared_batches", "own_batches", "exchange_bytes_per_update", "share_seconds", "exchange_seconds",
-            "replicated_seconds", "share_cpu_seconds", "exchange_cpu_seconds",
-            "replicated_cpu_seconds"}
+            "shared_updates", "shared_batches", "own_batches", "exchange_bytes_per_update",
+            "share_seconds", "exchange_seconds", "replicated_seconds", "share_cpu_seconds",
+            "exchange_cpu_seconds", "replicated_cpu_seconds"}
 
 
 def fail(message):

@@ -82,13 +82,8 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     }
     share_start_ = now;
     share_start_cpu_ = cpu;
-    if (policy_ == SharePolicy::kBalanced) {
-      bounds_ = balancer_.Split(count);
-    } else {
-      bounds_.assign(static_cast<std::size_t>(size_) + 1, 0);
-      for (int p = 0; p < size_; ++p)
-        bounds_[static_cast<std::size_t>(p) + 1] = BatchShare(count, p, size_).second;
-    }
+    bounds_ =
+        policy_ == SharePolicy::kBalanced ? balancer_.Split(count) : BatchShareBounds(count, size_);
     return Block(rank_);
   }
 

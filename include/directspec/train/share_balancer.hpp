@@ -32,6 +32,14 @@ inline std::pair<Index, Index> BatchShare(Index count, int part, int parts) {
   return {count * part / parts, count * (part + 1) / parts};
 }
 
+/// The BatchShare blocks of all parts as boundaries: part p computes [bounds[p], bounds[p+1]).
+inline std::vector<Index> BatchShareBounds(Index count, int parts) {
+  std::vector<Index> bounds(static_cast<std::size_t>(parts) + 1, 0);
+  for (int p = 0; p < parts; ++p)
+    bounds[static_cast<std::size_t>(p) + 1] = BatchShare(count, p, parts).second;
+  return bounds;
+}
+
 /// What one part measured in one shared update: the time it spent on the update outside its
 /// share (sampling, encoding, the backward, the optimizer, callbacks), the time of its share,
 /// and how many batches the share held. Nanoseconds.
@@ -55,12 +63,7 @@ class ShareBalancer {
   /// (batches + 1) * time per batch, ties to the lower part. With count < parts: BatchShare.
   std::vector<Index> Split(Index count) const {
     const int parts = Parts();
-    std::vector<Index> bounds(static_cast<std::size_t>(parts) + 1, 0);
-    if (count < parts || !Measured()) {
-      for (int p = 0; p < parts; ++p)
-        bounds[static_cast<std::size_t>(p) + 1] = BatchShare(count, p, parts).second;
-      return bounds;
-    }
+    if (count < parts || !Measured()) return BatchShareBounds(count, parts);
     std::vector<Index> batches(static_cast<std::size_t>(parts), 1);
     using Finish = std::pair<std::int64_t, int>;  // (finish time with one more batch, part)
     std::priority_queue<Finish, std::vector<Finish>, std::greater<>> next;
@@ -71,6 +74,7 @@ class ShareBalancer {
       const Index n = ++batches[static_cast<std::size_t>(p)];
       next.emplace(FinishNs(p, n + 1), p);
     }
+    std::vector<Index> bounds(static_cast<std::size_t>(parts) + 1, 0);
     for (int p = 0; p < parts; ++p)
       bounds[static_cast<std::size_t>(p) + 1] =
           bounds[static_cast<std::size_t>(p)] + batches[static_cast<std::size_t>(p)];

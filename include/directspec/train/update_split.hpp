@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "directspec/core/types.hpp"
-#include "directspec/train/share_balancer.hpp"  // BatchShare, ShareBalancer: who computes what
 
 namespace directspec {
 
