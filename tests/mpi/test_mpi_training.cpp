@@ -74,6 +74,11 @@ long long CheckSharedEqualsSingle(
   for (std::size_t t = 0; t < a.size() && t < b.size(); ++t) CHECK(SameBits(*a[t], *b[t]));
   CHECK(single_log.StepLosses() == shared_log.StepLosses());  // per-update losses, exactly
   CHECK(single_log.EpochLosses() == shared_log.EpochLosses());
+  // The last update's batches, for callbacks (LastBatch), whichever exchange ran.
+  CHECK(single.LastBatch().users == shared.LastBatch().users);
+  CHECK(single.LastBatch().positives == shared.LastBatch().positives);
+  CHECK(single.LastBatch().negatives == shared.LastBatch().negatives);
+  CHECK(single.LastBatch().negatives_per_positive == shared.LastBatch().negatives_per_positive);
   CHECK(split.Statistics().updates == expected_updates);
   std::vector<const RowMatrix<typename T::Scalar>*> tables(b.begin(), b.end());
   CHECK(distributed::ReplicasIdentical(MPI_COMM_WORLD, tables));
@@ -178,6 +183,30 @@ TEST_CASE("LightGCN + DirectSpec+ with BPR negatives and Adam over MPI equals on
   CheckSharedEqualsSingle<T>(train, make, 4, 2 * 2);  // 4 + a remainder of 2 (shared too)
 }
 
+TEST_CASE("MF with BPR negatives, weight decay and Adam over MPI equals one process", "[mpi]") {
+  // MF samples and gathers only each rank's own batches (ExchangeBatches): the exchanged ids must
+  // carry the negatives, and the weight decay must see every batch's rows.
+  using S = float;
+  using Sampler = UserThenPositive<UniformNegatives>;
+  using T = Trainer<MF<S>, DirectSpecPlus<S>, BprLoss<S>, Sampler, Adam<S>>;
+  const Interactions train = RandomTrain(60, 45, 500, 12);
+  auto make = [](Index m) {
+    T::Options o;
+    o.epochs = 2;
+    o.batch_size = 12;
+    o.steps_per_epoch = 7;
+    o.seed = 5;
+    o.threads = 1;
+    o.micro_batches = m;
+    o.weight_decay = 0.01;
+    o.user_filter = o.item_filter = {.alpha = S(1), .tau = S(3)};
+    return T(o, MF<S>({.dim = 8}), BprLoss<S>(), Sampler(UniformNegatives({.per_positive = 3})),
+             Adam<S>({.learning_rate = 0.01}));
+  };
+  CheckSharedEqualsSingle<T>(train, make, 4, 2 * 2);  // 4 + a remainder of 3 (shared too)
+  CheckSharedEqualsSingle<T>(train, make, 7, 2);
+}
+
 TEST_CASE("the shared ranking gives every rank the unshared lists and metrics", "[mpi]") {
   const Interactions train = RandomTrain(130, 45, 600, 4);
   const Interactions test = RandomTrain(130, 45, 300, 5);
@@ -244,4 +273,61 @@ TEST_CASE("the exchange fills in exactly the rows and losses other ranks compute
   CHECK(split.Statistics().own_batches == last - first);
   CHECK(split.Statistics().batches == count);
   CHECK(split.Statistics().updates == 1);
+}
+
+TEST_CASE("the batch exchange brings every batch's ids, rows and loss in batch order", "[mpi]") {
+  const int rank = Rank(), ranks = Ranks();
+  const Index count = 5, d = 3;
+  const std::vector<std::size_t> users_per_batch{2, 3, 1, 2, 1};  // uneven batch shapes
+  const std::vector<std::size_t> items_per_batch{4, 6, 2, 4, 2};
+  MpiUpdateSplit<float> split(MPI_COMM_WORLD);
+  const auto [first, last] = split.Share(count);
+  CHECK(std::pair<Index, Index>(first, last) == BatchShare(count, rank, ranks));
+  // This rank's batches: batch m's ids are 100 m + row, its rows and loss hold m.
+  BatchRows<float> own, all;
+  own.Clear();
+  for (Index m = first; m < last; ++m) {
+    Batch b;
+    for (std::size_t r = 0; r < users_per_batch[m]; ++r) b.users.push_back(Id(100 * m + r));
+    for (std::size_t r = 0; r < items_per_batch[m]; ++r) b.positives.push_back(Id(100 * m + r));
+    own.Append(b);
+    own.losses.push_back(static_cast<double>(m));
+  }
+  own.user_grads.resize(static_cast<Index>(own.users.size()), d);
+  own.item_grads.resize(static_cast<Index>(own.items.size()), d);
+  for (Index k = 0; k < own.Batches(); ++k) {
+    const auto u = static_cast<std::size_t>(k);
+    const float m = static_cast<float>(first + k);
+    own.user_grads.middleRows(Index(own.user_offsets[u]), Index(own.Users(k).size()))
+        .setConstant(m);
+    own.item_grads.middleRows(Index(own.item_offsets[u]), Index(own.Items(k).size()))
+        .setConstant(m);
+  }
+  split.ExchangeBatches(count, own, all);
+  REQUIRE(all.Batches() == count);
+  bool ids = true, rows = true;
+  for (Index m = 0; m < count; ++m) {
+    const auto u = static_cast<std::size_t>(m);
+    const auto users = all.Users(m), items = all.Items(m);
+    ids = ids && users.size() == users_per_batch[u] && items.size() == items_per_batch[u];
+    for (std::size_t r = 0; r < users.size(); ++r) ids = ids && users[r] == Id(100 * m + r);
+    for (std::size_t r = 0; r < items.size(); ++r) ids = ids && items[r] == Id(100 * m + r);
+    rows = rows &&
+           (all.user_grads.middleRows(Index(all.user_offsets[u]), Index(users.size())).array() ==
+            float(m))
+               .all();
+    rows = rows &&
+           (all.item_grads.middleRows(Index(all.item_offsets[u]), Index(items.size())).array() ==
+            float(m))
+               .all();
+    CHECK(all.losses[u] == static_cast<double>(m));
+  }
+  CHECK(ids);
+  CHECK(rows);
+  CHECK(split.Statistics().updates == 1);
+  // A share that does not match the update is refused.
+  BatchRows<float> wrong;
+  wrong.Clear();
+  split.Share(count);
+  CHECK_THROWS_AS(split.ExchangeBatches(count, wrong, all), std::logic_error);
 }

@@ -1,9 +1,12 @@
 // MpiUpdateSplit: the Trainer's UpdateSplit (train/update_split.hpp) over MPI, the data-parallel
-// step of docs/distributed.md. Each rank computes a contiguous block of the update's M batches;
-// one MPI_Allgatherv per side then gives every rank every batch's output-gradient rows (sparse:
-// only the rows the batches touch; their ids need no exchange, since every rank sampled the same
-// batches), and one more the batch losses. Every rank then sums them in batch order inside the
-// same encoder backward, so the result is bitwise the single-process one.
+// step of docs/distributed.md. Each rank computes a contiguous block of the update's M batches,
+// and MPI_Allgatherv calls in a fixed order give every rank every batch's output-gradient rows
+// (sparse: only the rows the batches touch) and losses:
+//  - Exchange: every rank sampled every batch, so the rows' ids need no exchange;
+//  - ExchangeBatches (MF: each rank samples and gathers its own batches only): the rows per
+//    batch, then the row ids with the rows.
+// Every rank then sums them in batch order inside the same encoder backward, so the result is
+// bitwise the single-process one.
 //
 // The blocks are balanced by default (SharePolicy::kBalanced): one small MPI_Allgather per update
 // gives every rank every rank's timings, and the same ShareBalancer on every rank turns them into
@@ -22,6 +25,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -47,10 +51,12 @@ struct ExchangeStatistics {
   long long own_batches = 0;      // of them computed by this rank
   double bytes_received = 0;      // gradient rows and losses other ranks computed
   double bytes_sent = 0;          // this rank's own rows and losses, as a contribution
-  double share_seconds = 0;       // computing this rank's batches (filter chain and loss)
+  double share_seconds = 0;       // computing this rank's batches (filter chain and loss; under
+                                  // ExchangeBatches their sampling and gathering too)
   double exchange_seconds = 0;    // in MPI_Allgatherv, waiting for the slowest rank included
-  double replicated_seconds = 0;  // from an exchange to the next share: sampling, encoding,
-                                  // encoder backward, optimizer update, callbacks (every rank)
+  double replicated_seconds = 0;  // from an exchange to the next share: encoder backward,
+                                  // optimizer update, callbacks, and under Exchange sampling and
+                                  // encoding (every rank)
   // The same three phases in this process's CPU time (all its threads): what they cost when the
   // process is not waiting for a core.
   double share_cpu_seconds = 0;
@@ -90,42 +96,56 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   void Exchange(Index count, std::span<const std::size_t> user_offsets,
                 std::span<const std::size_t> item_offsets, RowMatrix<Scalar>& user_grads,
                 RowMatrix<Scalar>& item_grads, std::span<double> losses) override {
-    const auto start = Clock::now();
-    const double start_cpu = CpuSeconds();
-    stats_.share_seconds += Seconds(share_start_, start);
-    stats_.share_cpu_seconds += start_cpu - share_start_cpu_;
-    if (bounds_.empty() || bounds_.back() != count)
-      throw std::logic_error("MpiUpdateSplit::Exchange: not preceded by Share of the same update");
-    Gather(user_offsets, user_grads.cols(), user_grads.data(), "user");
-    Gather(item_offsets, item_grads.cols(), item_grads.data(), "item");
-    counts_.resize(static_cast<std::size_t>(size_));
-    displacements_.resize(static_cast<std::size_t>(size_));
-    for (int p = 0; p < size_; ++p) {
-      const auto [first, last] = Block(p);
-      counts_[static_cast<std::size_t>(p)] = static_cast<int>(last - first);
-      displacements_[static_cast<std::size_t>(p)] = static_cast<int>(first);
-    }
-    Account(sizeof(double));
-    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, losses.data(), counts_.data(),
-                   displacements_.data(), MPI_DOUBLE, comm_);
+    BeginExchange(count);
+    GatherRows(user_offsets, user_grads.cols(), nullptr, user_grads.data(), "user");
+    GatherRows(item_offsets, item_grads.cols(), nullptr, item_grads.data(), "item");
+    GatherLosses(nullptr, losses.data());
+    EndExchange(count);
+  }
+
+  bool SharesSampling() const override { return true; }
+
+  void ExchangeBatches(Index count, const BatchRows<Scalar>& own, BatchRows<Scalar>& all) override {
+    BeginExchange(count);
     const auto [first, last] = Block(rank_);
-    if (policy_ == SharePolicy::kBalanced) {
-      // Every rank's timings of this update, so that every rank's balancer sees the same numbers.
-      const ShareTiming own{outside_ns_, Nanoseconds(share_start_, start), last - first};
-      timings_.resize(static_cast<std::size_t>(size_));
-      MPI_Allgather(&own, 3, MPI_INT64_T, timings_.data(), 3, MPI_INT64_T, comm_);
-      stats_.bytes_received += static_cast<double>((size_ - 1) * sizeof(ShareTiming));
-      stats_.bytes_sent += static_cast<double>(sizeof(ShareTiming));
-      balancer_.Observe(timings_);
+    if (own.Batches() != last - first)
+      throw std::logic_error("MpiUpdateSplit::ExchangeBatches: " + std::to_string(own.Batches()) +
+                             " own batches, the share holds " + std::to_string(last - first));
+    // Every batch's row counts first (samplers may differ in batch shape), then the offsets.
+    batch_rows_.clear();
+    for (Index k = 0; k < own.Batches(); ++k) {
+      const auto u = static_cast<std::size_t>(k);
+      batch_rows_.push_back(
+          static_cast<std::int64_t>(own.user_offsets[u + 1] - own.user_offsets[u]));
+      batch_rows_.push_back(
+          static_cast<std::int64_t>(own.item_offsets[u + 1] - own.item_offsets[u]));
     }
-    ++stats_.updates;
-    stats_.batches += count;
-    stats_.own_batches += last - first;
-    last_exchange_end_ = Clock::now();
-    last_exchange_end_cpu_ = CpuSeconds();
-    stats_.exchange_seconds += Seconds(start, last_exchange_end_);
-    stats_.exchange_cpu_seconds += last_exchange_end_cpu_ - start_cpu;
-    exchanged_ = true;
+    all_batch_rows_.resize(2 * static_cast<std::size_t>(count));
+    SetBlockCounts(2);
+    Account(sizeof(std::int64_t));
+    MPI_Allgatherv(batch_rows_.data(), counts_[static_cast<std::size_t>(rank_)], MPI_INT64_T,
+                   all_batch_rows_.data(), counts_.data(), displacements_.data(), MPI_INT64_T,
+                   comm_);
+    all.user_offsets.assign(1, 0);
+    all.item_offsets.assign(1, 0);
+    for (std::size_t k = 0; k < static_cast<std::size_t>(count); ++k) {
+      all.user_offsets.push_back(all.user_offsets.back() +
+                                 static_cast<std::size_t>(all_batch_rows_[2 * k]));
+      all.item_offsets.push_back(all.item_offsets.back() +
+                                 static_cast<std::size_t>(all_batch_rows_[2 * k + 1]));
+    }
+    const Index d = own.user_grads.cols();
+    all.users.resize(all.user_offsets.back());
+    all.items.resize(all.item_offsets.back());
+    all.user_grads.resize(static_cast<Index>(all.users.size()), d);
+    all.item_grads.resize(static_cast<Index>(all.items.size()), d);
+    all.losses.resize(static_cast<std::size_t>(count));
+    GatherRows(all.user_offsets, 1, own.users.data(), all.users.data(), "user id");
+    GatherRows(all.item_offsets, 1, own.items.data(), all.items.data(), "item id");
+    GatherRows(all.user_offsets, d, own.user_grads.data(), all.user_grads.data(), "user");
+    GatherRows(all.item_offsets, d, own.item_grads.data(), all.item_grads.data(), "item");
+    GatherLosses(own.losses.data(), all.losses.data());
+    EndExchange(count);
   }
 
   const ExchangeStatistics& Statistics() const { return stats_; }
@@ -158,8 +178,55 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
   }
 
-  // Every rank's block of rows of one side, in place: block p is the rows of p's batches.
-  void Gather(std::span<const std::size_t> offsets, Index cols, Scalar* data, const char* side) {
+  // Opens the exchange of an update of `count` batches: ends the share's clock.
+  void BeginExchange(Index count) {
+    exchange_start_ = Clock::now();
+    exchange_start_cpu_ = CpuSeconds();
+    stats_.share_seconds += Seconds(share_start_, exchange_start_);
+    stats_.share_cpu_seconds += exchange_start_cpu_ - share_start_cpu_;
+    if (bounds_.empty() || bounds_.back() != count)
+      throw std::logic_error("MpiUpdateSplit::Exchange: not preceded by Share of the same update");
+  }
+
+  // Closes it: every rank's timings into the balancer (kBalanced), the statistics.
+  void EndExchange(Index count) {
+    const auto [first, last] = Block(rank_);
+    if (policy_ == SharePolicy::kBalanced) {
+      // Every rank's timings of this update, so that every rank's balancer sees the same numbers.
+      const ShareTiming own{outside_ns_, Nanoseconds(share_start_, exchange_start_), last - first};
+      timings_.resize(static_cast<std::size_t>(size_));
+      MPI_Allgather(&own, 3, MPI_INT64_T, timings_.data(), 3, MPI_INT64_T, comm_);
+      stats_.bytes_received += static_cast<double>((size_ - 1) * sizeof(ShareTiming));
+      stats_.bytes_sent += static_cast<double>(sizeof(ShareTiming));
+      balancer_.Observe(timings_);
+    }
+    ++stats_.updates;
+    stats_.batches += count;
+    stats_.own_batches += last - first;
+    last_exchange_end_ = Clock::now();
+    last_exchange_end_cpu_ = CpuSeconds();
+    stats_.exchange_seconds += Seconds(exchange_start_, last_exchange_end_);
+    stats_.exchange_cpu_seconds += last_exchange_end_cpu_ - exchange_start_cpu_;
+    exchanged_ = true;
+  }
+
+  // counts_ / displacements_: `per_batch` elements for each batch of each rank's block.
+  void SetBlockCounts(int per_batch) {
+    counts_.resize(static_cast<std::size_t>(size_));
+    displacements_.resize(static_cast<std::size_t>(size_));
+    for (int p = 0; p < size_; ++p) {
+      const auto [first, last] = Block(p);
+      counts_[static_cast<std::size_t>(p)] = static_cast<int>(last - first) * per_batch;
+      displacements_[static_cast<std::size_t>(p)] = static_cast<int>(first) * per_batch;
+    }
+  }
+
+  // Every rank's block of rows of one side (`cols` numbers per row; block p is the rows of p's
+  // batches, batch m's rows [offsets[m], offsets[m + 1])) into `data`: from `own` (this rank's
+  // block) or, when it is null, in place.
+  template <class T>
+  void GatherRows(std::span<const std::size_t> offsets, Index cols,
+                  std::type_identity_t<const T*> own, T* data, const char* side) {
     counts_.resize(static_cast<std::size_t>(size_));
     displacements_.resize(static_cast<std::size_t>(size_));
     for (int p = 0; p < size_; ++p) {
@@ -170,15 +237,31 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
           offsets[static_cast<std::size_t>(last)] * static_cast<std::size_t>(cols);
       if (end > static_cast<std::size_t>(INT_MAX))
         throw std::length_error(std::string("MpiUpdateSplit: the update's ") + side +
-                                " gradients hold " + std::to_string(end) +
+                                " rows hold " + std::to_string(end) +
                                 " numbers, more than one MPI_Allgatherv can address (INT_MAX); "
                                 "use fewer micro-batches per update");
       counts_[static_cast<std::size_t>(p)] = static_cast<int>(end - begin);
       displacements_[static_cast<std::size_t>(p)] = static_cast<int>(begin);
     }
-    Account(sizeof(Scalar));
-    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(), displacements_.data(),
-                   MpiType<Scalar>(), comm_);
+    Account(sizeof(T));
+    if (own == nullptr)
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(),
+                     displacements_.data(), MpiType<T>(), comm_);
+    else
+      MPI_Allgatherv(own, counts_[static_cast<std::size_t>(rank_)], MpiType<T>(), data,
+                     counts_.data(), displacements_.data(), MpiType<T>(), comm_);
+  }
+
+  // Every batch's loss, from `own` (this rank's batches) or in place.
+  void GatherLosses(const double* own, double* all) {
+    SetBlockCounts(1);
+    Account(sizeof(double));
+    if (own == nullptr)
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts_.data(), displacements_.data(),
+                     MPI_DOUBLE, comm_);
+    else
+      MPI_Allgatherv(own, counts_[static_cast<std::size_t>(rank_)], MPI_DOUBLE, all, counts_.data(),
+                     displacements_.data(), MPI_DOUBLE, comm_);
   }
 
   // Adds the current counts_ (elements of `bytes` each) to the byte totals.
@@ -201,9 +284,10 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
   std::vector<ShareTiming> timings_;
   std::int64_t outside_ns_ = 0;
   std::vector<int> counts_, displacements_;
+  std::vector<std::int64_t> batch_rows_, all_batch_rows_;  // ExchangeBatches: rows per batch
   ExchangeStatistics stats_;
-  Clock::time_point share_start_{}, last_exchange_end_{};
-  double share_start_cpu_ = 0, last_exchange_end_cpu_ = 0;
+  Clock::time_point share_start_{}, exchange_start_{}, last_exchange_end_{};
+  double share_start_cpu_ = 0, exchange_start_cpu_ = 0, last_exchange_end_cpu_ = 0;
   bool exchanged_ = false;
 };
 

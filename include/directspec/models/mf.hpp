@@ -71,8 +71,21 @@ class MF {
   /// XU = E_U[users], XI = E_I[items] (ids may repeat).
   void Encode(std::span<const Id> users, std::span<const Id> items, RowMatrix<S>& XU,
               RowMatrix<S>& XI) {
+    BindRows(users, items);
+    GatherRows(users, items, XU, XI);
+  }
+
+  /// The rows the next Backward and AddWeightDecay refer to (Encode's first half;
+  /// directspec::RowwiseEncoder).
+  void BindRows(std::span<const Id> users, std::span<const Id> items) {
     last_users_.assign(users.begin(), users.end());
     last_items_.assign(items.begin(), items.end());
+  }
+
+  /// XU = E_U[users], XI = E_I[items] without remembering them (Encode's second half): a
+  /// data-parallel process gathers only the rows of its own batches.
+  void GatherRows(std::span<const Id> users, std::span<const Id> items, RowMatrix<S>& XU,
+                  RowMatrix<S>& XI) const {
     Gather(users_, users, XU);
     Gather(items_, items, XI);
   }

@@ -1,7 +1,8 @@
 // C++20 concepts for the policy contracts of docs/architecture.md: exactly what the Trainer
 // (train/trainer.hpp) requires of its encoder, filter, loss, sampler and optimizer, and, named
-// apart, what it uses only when a policy has it (EncoderWithWeightDecay, ResettableOptimizer,
-// CheckpointableOptimizer, SeekableSampler) or what other stages need (InferenceEncoder).
+// apart, what it uses only when a policy has it (EncoderWithWeightDecay, RowwiseEncoder,
+// ResettableOptimizer, CheckpointableOptimizer, SeekableSampler) or what other stages need
+// (InferenceEncoder).
 //
 // Each concept is a conjunction of one requires-expression per member, so when a policy lacks a
 // member (or has it with the wrong signature) the compiler's "constraints not satisfied" note
@@ -58,6 +59,19 @@ template <class E>
 concept InferenceEncoder = EncoderPolicy<E> &&
     requires(const E& e, RowMatrix<typename E::Scalar>& u, RowMatrix<typename E::Scalar>& i) {
   e.InferenceEmbeddings(u, i);
+};
+
+/// Optional: an encoder whose batch rows are plain table rows (MF), so that Encode of some rows
+/// is those rows of Encode. Encode(users, items, xu, xi) must equal BindRows(users, items) then
+/// GatherRows(users, items, xu, xi): BindRows names the rows the next Backward and
+/// AddWeightDecay refer to, GatherRows fills rows without remembering them. A data-parallel
+/// update (train/update_split.hpp) then gathers each process's own batches only.
+template <class E>
+concept RowwiseEncoder = EncoderPolicy<E> &&
+    requires(E& e, const E& ce, std::span<const Id> users, std::span<const Id> items,
+             RowMatrix<typename E::Scalar>& xu, RowMatrix<typename E::Scalar>& xi) {
+  e.BindRows(users, items);
+  ce.GatherRows(users, items, xu, xi);
 };
 
 /// Optional: an encoder with a parameter L2 penalty on its layer-0 tables. Trainer::Options::

@@ -528,7 +528,9 @@ class Trainer {
   // gradients at the same parameters) and one optimizer update. Returns the sum of the batch
   // losses (each plus its L2 penalty).
   double GroupUpdate(Index count) {
-    const Interactions& train = *train_;
+    if constexpr (RowwiseEncoder<EncoderT> && SeekableSampler<SamplerT>) {
+      if (split_ != nullptr && split_->SharesSampling()) return SharedGroupUpdate(count);
+    }
     if (group_.size() < static_cast<std::size_t>(count))
       group_.resize(static_cast<std::size_t>(count));
     // The group's rows: users of batch 0, 1, ...; items of batch 0 (positives, negatives), 1, ...
@@ -550,9 +552,8 @@ class Trainer {
       item_offsets_.push_back(item_rows_.size());
     }
     encoder_.Encode(batch_.users, item_rows_, group_x_[0], group_x_[1]);
-    const Index d = group_x_[0].cols();
-    group_g_[0].resize(group_x_[0].rows(), d);
-    group_g_[1].resize(group_x_[1].rows(), d);
+    group_g_[0].resize(group_x_[0].rows(), group_x_[0].cols());
+    group_g_[1].resize(group_x_[1].rows(), group_x_[1].cols());
     // With an UpdateSplit this process computes only its share of the batches; the exchange
     // below brings the others' rows and losses, which are then summed in batch order as here.
     Index first = 0, last = count;
@@ -562,38 +563,103 @@ class Trainer {
     }
     double loss = 0;
     for (Index m = first; m < last; ++m) {
-      const Batch& part = group_[static_cast<std::size_t>(m)];
-      const std::size_t user_begin = user_offsets_[static_cast<std::size_t>(m)];
-      const std::size_t user_count = user_offsets_[static_cast<std::size_t>(m) + 1] - user_begin;
-      const std::size_t item_begin = item_offsets_[static_cast<std::size_t>(m)];
-      const std::size_t item_count = item_offsets_[static_cast<std::size_t>(m) + 1] - item_begin;
-      x_[0] =
-          group_x_[0].middleRows(static_cast<Index>(user_begin), static_cast<Index>(user_count));
-      x_[1] =
-          group_x_[1].middleRows(static_cast<Index>(item_begin), static_cast<Index>(item_count));
-      contexts_[0] = FilterContext{
-          std::span<const Id>(batch_.users).subspan(user_begin, user_count), train.View()};
-      contexts_[1] = FilterContext{std::span<const Id>(item_rows_).subspan(item_begin, item_count),
-                                   train.Transposed()};
-      ForBothSides([this](int s) { ForwardSide(s); });
-      const double batch_loss =
-          static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
+      const auto k = static_cast<std::size_t>(m);
+      const std::size_t user_begin = user_offsets_[k], item_begin = item_offsets_[k];
+      const double batch_loss = GroupBatch(
+          group_[k],
+          std::span<const Id>(batch_.users).subspan(user_begin, user_offsets_[k + 1] - user_begin),
+          std::span<const Id>(item_rows_).subspan(item_begin, item_offsets_[k + 1] - item_begin),
+          user_begin, item_begin, group_g_[0], group_g_[1]);
       if (split_ != nullptr)
-        batch_losses_[static_cast<std::size_t>(m)] = batch_loss;
+        batch_losses_[k] = batch_loss;
       else
         loss += batch_loss;
-      ForBothSides([this](int s) { BackwardSide(s); });
-      group_g_[0].middleRows(static_cast<Index>(user_begin), static_cast<Index>(user_count)) =
-          *gin_[0];
-      group_g_[1].middleRows(static_cast<Index>(item_begin), static_cast<Index>(item_count)) =
-          *gin_[1];
     }
     if (split_ != nullptr) {
       split_->Exchange(count, user_offsets_, item_offsets_, group_g_[0], group_g_[1],
                        batch_losses_);
       for (const double batch_loss : batch_losses_) loss += batch_loss;
     }
-    encoder_.Backward(group_g_[0], group_g_[1], grads_);
+    return FinishGroup(count, group_g_[0], group_g_[1], loss);
+  }
+
+  // GroupUpdate shared with processes that sample too (UpdateSplit::SharesSampling, an MF-like
+  // RowwiseEncoder, a seekable sampler): this process samples, gathers and computes only its own
+  // batches; ExchangeBatches brings every batch's ids, output gradients and losses, and the
+  // encoder backward and the update then run on all of them, in batch order, as in GroupUpdate.
+  double SharedGroupUpdate(Index count) requires(
+      RowwiseEncoder<EncoderT>&& SeekableSampler<SamplerT>) {
+    if (group_.size() < static_cast<std::size_t>(count))
+      group_.resize(static_cast<std::size_t>(count));
+    const auto [first, last] = split_->Share(count);
+    const std::uint64_t next = batches_drawn_;  // RunUpdate has counted this update's batches
+    sampler_.Seek(next - static_cast<std::uint64_t>(count - first));
+    own_rows_.Clear();
+    for (Index m = first; m < last; ++m) {
+      Batch& part = group_[static_cast<std::size_t>(m)];
+      sampler_.Sample(options_.batch_size, part);
+      own_rows_.Append(part);
+    }
+    sampler_.Seek(next);
+    encoder_.GatherRows(own_rows_.users, own_rows_.items, group_x_[0], group_x_[1]);
+    own_rows_.user_grads.resize(group_x_[0].rows(), group_x_[0].cols());
+    own_rows_.item_grads.resize(group_x_[1].rows(), group_x_[1].cols());
+    for (Index m = first; m < last; ++m) {
+      const Index k = m - first;
+      own_rows_.losses.push_back(GroupBatch(group_[static_cast<std::size_t>(m)], own_rows_.Users(k),
+                                            own_rows_.Items(k),
+                                            own_rows_.user_offsets[static_cast<std::size_t>(k)],
+                                            own_rows_.item_offsets[static_cast<std::size_t>(k)],
+                                            own_rows_.user_grads, own_rows_.item_grads));
+    }
+    split_->ExchangeBatches(count, own_rows_, all_rows_);
+    double loss = 0;
+    for (const double batch_loss : all_rows_.losses) loss += batch_loss;
+    // LastBatch: the whole group, as GroupUpdate leaves it (each batch's items are its B
+    // positives, then its negatives).
+    batch_.users = all_rows_.users;
+    batch_.positives.clear();
+    batch_.negatives.clear();
+    for (Index k = 0; k < count; ++k) {
+      const auto items = all_rows_.Items(k);
+      const auto users = static_cast<std::ptrdiff_t>(all_rows_.Users(k).size());
+      batch_.positives.insert(batch_.positives.end(), items.begin(), items.begin() + users);
+      batch_.negatives.insert(batch_.negatives.end(), items.begin() + users, items.end());
+    }
+    batch_.negatives_per_positive =
+        batch_.users.empty() ? 0
+                             : static_cast<Index>(batch_.negatives.size() / batch_.users.size());
+    encoder_.BindRows(all_rows_.users, all_rows_.items);
+    return FinishGroup(count, all_rows_.user_grads, all_rows_.item_grads, loss);
+  }
+
+  // The side chains and the loss of one batch of a group: its encoder rows are rows
+  // [user_row, user_row + |users|) of group_x_[0] (items alike) and their output gradients go
+  // to the same rows of user_grads / item_grads. Returns the batch loss.
+  double GroupBatch(const Batch& part, std::span<const Id> users, std::span<const Id> items,
+                    std::size_t user_row, std::size_t item_row, RowMatrix<Scalar>& user_grads,
+                    RowMatrix<Scalar>& item_grads) {
+    const Interactions& train = *train_;
+    const auto user_count = static_cast<Index>(users.size());
+    const auto item_count = static_cast<Index>(items.size());
+    x_[0] = group_x_[0].middleRows(static_cast<Index>(user_row), user_count);
+    x_[1] = group_x_[1].middleRows(static_cast<Index>(item_row), item_count);
+    contexts_[0] = FilterContext{users, train.View()};
+    contexts_[1] = FilterContext{items, train.Transposed()};
+    ForBothSides([this](int s) { ForwardSide(s); });
+    const double loss =
+        static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
+    ForBothSides([this](int s) { BackwardSide(s); });
+    user_grads.middleRows(static_cast<Index>(user_row), user_count) = *gin_[0];
+    item_grads.middleRows(static_cast<Index>(item_row), item_count) = *gin_[1];
+    return loss;
+  }
+
+  // The end of a group update: the encoder backward of the group's output gradients, the
+  // weight decay, the optimizer update. Returns `loss` plus the penalty.
+  double FinishGroup(Index count, const RowMatrix<Scalar>& user_grads,
+                     const RowMatrix<Scalar>& item_grads, double loss) {
+    encoder_.Backward(user_grads, item_grads, grads_);
     if (options_.weight_decay > 0) {
       // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
       // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
@@ -685,6 +751,7 @@ class Trainer {
   // The processes sharing each update (null: none) and the group's per-batch losses under it.
   UpdateSplit<Scalar>* split_ = nullptr;
   std::vector<double> batch_losses_;
+  BatchRows<Scalar> own_rows_, all_rows_;  // SharedGroupUpdate: this process's batches, all
   // Progress of the run (saved in checkpoints): completed epochs, batches drawn, train seconds
   // at the last epoch boundary; whether the tables are at an epoch boundary; whether the next
   // Train() continues a loaded checkpoint.
