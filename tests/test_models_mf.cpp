@@ -12,6 +12,7 @@
 
 #include "directspec/core/rng.hpp"
 #include "directspec/models.hpp"
+#include "directspec/train/concepts.hpp"
 #include "support/encoder_checks.hpp"
 
 using namespace directspec;
@@ -104,6 +105,36 @@ TEMPLATE_TEST_CASE("MF gathers rows and scatter-adds repeated ids", "[models][mf
   mf.InferenceEmbeddings(U, I);
   CHECK(U == mf.UserTable());
   CHECK(I == mf.ItemTable());
+}
+
+TEST_CASE("MF Encode is BindRows then GatherRows, and GatherRows remembers nothing",
+          "[models][mf]") {
+  static_assert(RowwiseEncoder<MF<float>>);
+  static_assert(!RowwiseEncoder<LightGCN<float>>);  // its rows mix neighbours' rows
+  const auto train = SmallInteractions();
+  MF<double> mf({.dim = 3});
+  mf.Initialize(train, 2);
+  const std::vector<Id> users{2, 0, 2}, items{1, 4, 1, 3};
+  RowMatrix<double> XU, XI, YU, YI;
+  mf.Encode(users, items, XU, XI);
+  // Gathering other rows (a data-parallel rank's own batches) leaves Backward on the bound ones.
+  const std::vector<Id> other_users{4}, other_items{5, 0};
+  mf.GatherRows(other_users, other_items, YU, YI);
+  CHECK(YU.row(0) == mf.UserTable().row(4));
+  CHECK(YI.row(1) == mf.ItemTable().row(0));
+  const RowMatrix<double> GU = RandomRows<double>(3, 3, 7), GI = RandomRows<double>(4, 3, 8);
+  std::vector<RowGradient<double>> after_encode, after_bind;
+  mf.Backward(GU, GI, after_encode);
+  CHECK(after_encode[0].rows == std::vector<Id>{2, 0});
+  CHECK(after_encode[1].rows == std::vector<Id>{1, 4, 3});
+  // BindRows alone (no gather) sets what Backward and AddWeightDecay refer to.
+  mf.BindRows(other_users, other_items);
+  mf.BindRows(users, items);
+  mf.Backward(GU, GI, after_bind);
+  for (int t = 0; t < 2; ++t) {
+    CHECK(after_bind[t].rows == after_encode[t].rows);
+    CHECK(after_bind[t].Values() == after_encode[t].Values());
+  }
 }
 
 TEST_CASE("MF gradient matches finite differences", "[models][mf][gradient]") {
