@@ -32,12 +32,15 @@ screen=("lr=435.9,shrink=0|" "lr=435.9,shrink=0.01|" "lr=435.9,shrink=0.03|" "lr
         "lr=435.9,weight-decay=0,negatives=4,temperature=0.1|--loss ssm"
         "lr=100,weight-decay=0,negatives=4,temperature=0.1|--loss ssm"
         "lr=435.9,weight-decay=0,gamma=1|--loss directau"
-        "lr=0.001,weight-decay=0,negatives=4,temperature=0.1|--loss ssm --optimizer adam")
+        "lr=0.001,weight-decay=0,negatives=4,temperature=0.1|--loss ssm --optimizer adam"
+        "lr=435.9,tau0=3.092,tau1=3.592|--filter adaptive")
 for entry in "${screen[@]}"; do
   change="${entry%%|*}"
+  space="$searched,$change"
+  [[ "$change" == *tau0=* ]] && space="${space/tau=3.592,/}"
   read -r -a extra <<<"${entry#*|}"
   name="gowalla-lightgcn-screen-${change//[,=]/-}${extra[1]:+-${extra[1]}}"
-  "$DIRECTSPEC_TUNE" "${base[@]}" "${extra[@]}" --space "$searched,$change" --trials 1 \
+  "$DIRECTSPEC_TUNE" "${base[@]}" "${extra[@]}" --space "$space" --trials 1 \
       --eval-every 4 --json "$REPRO_OUT/$name.jsonl" >"$REPRO_OUT/$name.log" 2>&1
   echo "$change ${extra[*]}: $(grep -E '^best' "$REPRO_OUT/$name.log")"
 done
