@@ -587,8 +587,9 @@ class Trainer {
   // RowwiseEncoder, a seekable sampler): this process samples, gathers and computes only its own
   // batches; ExchangeBatches brings every batch's ids, output gradients and losses, and the
   // encoder backward and the update then run on all of them, in batch order, as in GroupUpdate.
-  double SharedGroupUpdate(Index count) requires(
-      RowwiseEncoder<EncoderT>&& SeekableSampler<SamplerT>) {
+  double SharedGroupUpdate(Index count) {
+    static_assert(RowwiseEncoder<EncoderT> && SeekableSampler<SamplerT>,
+                  "SharedGroupUpdate is called only for a RowwiseEncoder and a SeekableSampler");
     if (group_.size() < static_cast<std::size_t>(count))
       group_.resize(static_cast<std::size_t>(count));
     const auto [first, last] = split_->Share(count);
