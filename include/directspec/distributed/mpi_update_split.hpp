@@ -122,10 +122,7 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     }
     all_batch_rows_.resize(2 * static_cast<std::size_t>(count));
     SetBlockCounts(2);
-    Account(sizeof(std::int64_t));
-    MPI_Allgatherv(batch_rows_.data(), counts_[static_cast<std::size_t>(rank_)], MPI_INT64_T,
-                   all_batch_rows_.data(), counts_.data(), displacements_.data(), MPI_INT64_T,
-                   comm_);
+    GatherBlocks(batch_rows_.data(), all_batch_rows_.data());
     all.user_offsets.assign(1, 0);
     all.item_offsets.assign(1, 0);
     for (std::size_t k = 0; k < static_cast<std::size_t>(count); ++k) {
@@ -243,6 +240,19 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
       counts_[static_cast<std::size_t>(p)] = static_cast<int>(end - begin);
       displacements_[static_cast<std::size_t>(p)] = static_cast<int>(begin);
     }
+    GatherBlocks(own, data);
+  }
+
+  // Every batch's loss, from `own` (this rank's batches) or in place.
+  void GatherLosses(const double* own, double* all) {
+    SetBlockCounts(1);
+    GatherBlocks(own, all);
+  }
+
+  // The one MPI_Allgatherv of the current counts_ / displacements_ (elements of T) into `data`:
+  // this rank's block from `own`, or in place when it is null; counts the bytes.
+  template <class T>
+  void GatherBlocks(std::type_identity_t<const T*> own, T* data) {
     Account(sizeof(T));
     if (own == nullptr)
       MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(),
@@ -250,18 +260,6 @@ class MpiUpdateSplit final : public UpdateSplit<Scalar> {
     else
       MPI_Allgatherv(own, counts_[static_cast<std::size_t>(rank_)], MpiType<T>(), data,
                      counts_.data(), displacements_.data(), MpiType<T>(), comm_);
-  }
-
-  // Every batch's loss, from `own` (this rank's batches) or in place.
-  void GatherLosses(const double* own, double* all) {
-    SetBlockCounts(1);
-    Account(sizeof(double));
-    if (own == nullptr)
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts_.data(), displacements_.data(),
-                     MPI_DOUBLE, comm_);
-    else
-      MPI_Allgatherv(own, counts_[static_cast<std::size_t>(rank_)], MPI_DOUBLE, all, counts_.data(),
-                     displacements_.data(), MPI_DOUBLE, comm_);
   }
 
   // Adds the current counts_ (elements of `bytes` each) to the byte totals.

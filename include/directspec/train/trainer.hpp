@@ -531,56 +531,17 @@ class Trainer {
     if constexpr (RowwiseEncoder<EncoderT> && SeekableSampler<SamplerT>) {
       if (split_ != nullptr && split_->SharesSampling()) return SharedGroupUpdate(count);
     }
-    if (group_.size() < static_cast<std::size_t>(count))
-      group_.resize(static_cast<std::size_t>(count));
-    // The group's rows: users of batch 0, 1, ...; items of batch 0 (positives, negatives), 1, ...
-    batch_.users.clear();
-    batch_.positives.clear();
-    batch_.negatives.clear();
-    item_rows_.clear();
-    user_offsets_.assign(1, 0);
-    item_offsets_.assign(1, 0);
-    for (Index m = 0; m < count; ++m) {
-      Batch& part = group_[static_cast<std::size_t>(m)];
-      sampler_.Sample(options_.batch_size, part);
-      batch_.users.insert(batch_.users.end(), part.users.begin(), part.users.end());
-      batch_.positives.insert(batch_.positives.end(), part.positives.begin(), part.positives.end());
-      batch_.negatives.insert(batch_.negatives.end(), part.negatives.begin(), part.negatives.end());
-      batch_.negatives_per_positive = part.negatives_per_positive;
-      part.AppendItemRows(item_rows_);
-      user_offsets_.push_back(batch_.users.size());
-      item_offsets_.push_back(item_rows_.size());
-    }
-    encoder_.Encode(batch_.users, item_rows_, group_x_[0], group_x_[1]);
-    group_g_[0].resize(group_x_[0].rows(), group_x_[0].cols());
-    group_g_[1].resize(group_x_[1].rows(), group_x_[1].cols());
+    SampleBatches(0, count, group_rows_);
+    encoder_.Encode(group_rows_.users, group_rows_.items, group_x_[0], group_x_[1]);
     // With an UpdateSplit this process computes only its share of the batches; the exchange
-    // below brings the others' rows and losses, which are then summed in batch order as here.
+    // brings the others' rows and losses, which FinishGroup then sums in batch order as here.
     Index first = 0, last = count;
-    if (split_ != nullptr) {
-      std::tie(first, last) = split_->Share(count);
-      batch_losses_.assign(static_cast<std::size_t>(count), 0.0);
-    }
-    double loss = 0;
-    for (Index m = first; m < last; ++m) {
-      const auto k = static_cast<std::size_t>(m);
-      const std::size_t user_begin = user_offsets_[k], item_begin = item_offsets_[k];
-      const double batch_loss = GroupBatch(
-          group_[k],
-          std::span<const Id>(batch_.users).subspan(user_begin, user_offsets_[k + 1] - user_begin),
-          std::span<const Id>(item_rows_).subspan(item_begin, item_offsets_[k + 1] - item_begin),
-          user_begin, item_begin, group_g_[0], group_g_[1]);
-      if (split_ != nullptr)
-        batch_losses_[k] = batch_loss;
-      else
-        loss += batch_loss;
-    }
-    if (split_ != nullptr) {
-      split_->Exchange(count, user_offsets_, item_offsets_, group_g_[0], group_g_[1],
-                       batch_losses_);
-      for (const double batch_loss : batch_losses_) loss += batch_loss;
-    }
-    return FinishGroup(count, group_g_[0], group_g_[1], loss);
+    if (split_ != nullptr) std::tie(first, last) = split_->Share(count);
+    ComputeBatches(group_rows_, first, last, 0);
+    if (split_ != nullptr)
+      split_->Exchange(count, group_rows_.user_offsets, group_rows_.item_offsets,
+                       group_rows_.user_grads, group_rows_.item_grads, group_rows_.losses);
+    return FinishGroup(count, group_rows_);
   }
 
   // GroupUpdate shared with processes that sample too (UpdateSplit::SharesSampling, an MF-like
@@ -590,77 +551,81 @@ class Trainer {
   double SharedGroupUpdate(Index count) {
     static_assert(RowwiseEncoder<EncoderT> && SeekableSampler<SamplerT>,
                   "SharedGroupUpdate is called only for a RowwiseEncoder and a SeekableSampler");
-    if (group_.size() < static_cast<std::size_t>(count))
-      group_.resize(static_cast<std::size_t>(count));
     const auto [first, last] = split_->Share(count);
     const std::uint64_t next = batches_drawn_;  // RunUpdate has counted this update's batches
     sampler_.Seek(next - static_cast<std::uint64_t>(count - first));
-    own_rows_.Clear();
+    SampleBatches(first, last, own_rows_);
+    sampler_.Seek(next);
+    encoder_.GatherRows(own_rows_.users, own_rows_.items, group_x_[0], group_x_[1]);
+    ComputeBatches(own_rows_, 0, last - first, first);
+    split_->ExchangeBatches(count, own_rows_, all_rows_);
+    encoder_.BindRows(all_rows_.users, all_rows_.items);
+    return FinishGroup(count, all_rows_);
+  }
+
+  // Draws the group's batches [first, last) into group_ and their ids into `rows` (its batch k
+  // is batch first + k).
+  void SampleBatches(Index first, Index last, BatchRows<Scalar>& rows) {
+    if (group_.size() < static_cast<std::size_t>(last))
+      group_.resize(static_cast<std::size_t>(last));
+    rows.Clear();
     for (Index m = first; m < last; ++m) {
       Batch& part = group_[static_cast<std::size_t>(m)];
       sampler_.Sample(options_.batch_size, part);
-      own_rows_.Append(part);
+      rows.Append(part);
     }
-    sampler_.Seek(next);
-    encoder_.GatherRows(own_rows_.users, own_rows_.items, group_x_[0], group_x_[1]);
-    own_rows_.user_grads.resize(group_x_[0].rows(), group_x_[0].cols());
-    own_rows_.item_grads.resize(group_x_[1].rows(), group_x_[1].cols());
-    for (Index m = first; m < last; ++m) {
-      const Index k = m - first;
-      own_rows_.losses.push_back(GroupBatch(group_[static_cast<std::size_t>(m)], own_rows_.Users(k),
-                                            own_rows_.Items(k),
-                                            own_rows_.user_offsets[static_cast<std::size_t>(k)],
-                                            own_rows_.item_offsets[static_cast<std::size_t>(k)],
-                                            own_rows_.user_grads, own_rows_.item_grads));
+  }
+
+  // The side chains and the loss of rows' batches [begin, end), batch k being group batch
+  // first_batch + k: its encoder rows are rows [user_offsets[k], user_offsets[k + 1]) of
+  // group_x_[0] (items alike), and its output gradients and loss go to the same rows of
+  // rows.user_grads / item_grads and to rows.losses[k].
+  void ComputeBatches(BatchRows<Scalar>& rows, Index begin, Index end, Index first_batch) {
+    const Interactions& train = *train_;
+    rows.user_grads.resize(group_x_[0].rows(), group_x_[0].cols());
+    rows.item_grads.resize(group_x_[1].rows(), group_x_[1].cols());
+    rows.losses.assign(static_cast<std::size_t>(rows.Batches()), 0.0);
+    for (Index k = begin; k < end; ++k) {
+      const auto users = rows.Users(k), items = rows.Items(k);
+      const auto user_row = static_cast<Index>(rows.user_offsets[static_cast<std::size_t>(k)]);
+      const auto item_row = static_cast<Index>(rows.item_offsets[static_cast<std::size_t>(k)]);
+      const auto user_count = static_cast<Index>(users.size());
+      const auto item_count = static_cast<Index>(items.size());
+      x_[0] = group_x_[0].middleRows(user_row, user_count);
+      x_[1] = group_x_[1].middleRows(item_row, item_count);
+      contexts_[0] = FilterContext{users, train.View()};
+      contexts_[1] = FilterContext{items, train.Transposed()};
+      ForBothSides([this](int s) { ForwardSide(s); });
+      rows.losses[static_cast<std::size_t>(k)] = static_cast<double>(
+          loss_.Evaluate(*out_[0], *out_[1], group_[static_cast<std::size_t>(first_batch + k)],
+                         gout_[0], gout_[1]));
+      ForBothSides([this](int s) { BackwardSide(s); });
+      rows.user_grads.middleRows(user_row, user_count) = *gin_[0];
+      rows.item_grads.middleRows(item_row, item_count) = *gin_[1];
     }
-    split_->ExchangeBatches(count, own_rows_, all_rows_);
+  }
+
+  // The end of a group update on every batch's rows: LastBatch, the encoder backward of their
+  // output gradients, the weight decay, the optimizer update. Returns the sum of the batch
+  // losses (in batch order) plus the penalty.
+  double FinishGroup(Index count, const BatchRows<Scalar>& rows) {
     double loss = 0;
-    for (const double batch_loss : all_rows_.losses) loss += batch_loss;
-    // LastBatch: the whole group, as GroupUpdate leaves it (each batch's items are its B
-    // positives, then its negatives).
-    batch_.users = all_rows_.users;
+    for (const double batch_loss : rows.losses) loss += batch_loss;
+    // LastBatch: the group's batches concatenated (each batch's items are its positives, one
+    // per user, then its negatives).
+    batch_.users = rows.users;
     batch_.positives.clear();
     batch_.negatives.clear();
-    for (Index k = 0; k < count; ++k) {
-      const auto items = all_rows_.Items(k);
-      const auto users = static_cast<std::ptrdiff_t>(all_rows_.Users(k).size());
+    for (Index k = 0; k < rows.Batches(); ++k) {
+      const auto items = rows.Items(k);
+      const auto users = static_cast<std::ptrdiff_t>(rows.Users(k).size());
       batch_.positives.insert(batch_.positives.end(), items.begin(), items.begin() + users);
       batch_.negatives.insert(batch_.negatives.end(), items.begin() + users, items.end());
     }
     batch_.negatives_per_positive =
         batch_.users.empty() ? 0
                              : static_cast<Index>(batch_.negatives.size() / batch_.users.size());
-    encoder_.BindRows(all_rows_.users, all_rows_.items);
-    return FinishGroup(count, all_rows_.user_grads, all_rows_.item_grads, loss);
-  }
-
-  // The side chains and the loss of one batch of a group: its encoder rows are rows
-  // [user_row, user_row + |users|) of group_x_[0] (items alike) and their output gradients go
-  // to the same rows of user_grads / item_grads. Returns the batch loss.
-  double GroupBatch(const Batch& part, std::span<const Id> users, std::span<const Id> items,
-                    std::size_t user_row, std::size_t item_row, RowMatrix<Scalar>& user_grads,
-                    RowMatrix<Scalar>& item_grads) {
-    const Interactions& train = *train_;
-    const auto user_count = static_cast<Index>(users.size());
-    const auto item_count = static_cast<Index>(items.size());
-    x_[0] = group_x_[0].middleRows(static_cast<Index>(user_row), user_count);
-    x_[1] = group_x_[1].middleRows(static_cast<Index>(item_row), item_count);
-    contexts_[0] = FilterContext{users, train.View()};
-    contexts_[1] = FilterContext{items, train.Transposed()};
-    ForBothSides([this](int s) { ForwardSide(s); });
-    const double loss =
-        static_cast<double>(loss_.Evaluate(*out_[0], *out_[1], part, gout_[0], gout_[1]));
-    ForBothSides([this](int s) { BackwardSide(s); });
-    user_grads.middleRows(static_cast<Index>(user_row), user_count) = *gin_[0];
-    item_grads.middleRows(static_cast<Index>(item_row), item_count) = *gin_[1];
-    return loss;
-  }
-
-  // The end of a group update: the encoder backward of the group's output gradients, the
-  // weight decay, the optimizer update. Returns `loss` plus the penalty.
-  double FinishGroup(Index count, const RowMatrix<Scalar>& user_grads,
-                     const RowMatrix<Scalar>& item_grads, double loss) {
-    encoder_.Backward(user_grads, item_grads, grads_);
+    encoder_.Backward(rows.user_grads, rows.item_grads, grads_);
     if (options_.weight_decay > 0) {
       // The encoder's penalty is a mean over the users of the last Encode (count * B of them):
       // scaled by count it is the sum of the per-batch penalties, like the loss gradients.
@@ -744,15 +709,14 @@ class Trainer {
   std::array<const RowMatrix<Scalar>*, 2> out_{}, gin_{};
   std::vector<RowGradient<Scalar>> grads_;
   std::vector<RowMatrix<Scalar>*> tables_;
-  // Micro-batch workspaces: the group's batches, where each batch's item rows start, and the
-  // encoder rows and their gradients for the whole group.
+  // Micro-batch workspaces: the group's batches, the encoder rows of the batches computed here,
+  // and the batches' ids, offsets, output gradients and losses: the whole group (GroupUpdate),
+  // or this process's batches and every batch (SharedGroupUpdate).
   std::vector<Batch> group_;
-  std::vector<std::size_t> user_offsets_, item_offsets_;
-  std::array<RowMatrix<Scalar>, 2> group_x_, group_g_;
-  // The processes sharing each update (null: none) and the group's per-batch losses under it.
+  std::array<RowMatrix<Scalar>, 2> group_x_;
+  BatchRows<Scalar> group_rows_, own_rows_, all_rows_;
+  // The processes sharing each update (null: none).
   UpdateSplit<Scalar>* split_ = nullptr;
-  std::vector<double> batch_losses_;
-  BatchRows<Scalar> own_rows_, all_rows_;  // SharedGroupUpdate: this process's batches, all
   // Progress of the run (saved in checkpoints): completed epochs, batches drawn, train seconds
   // at the last epoch boundary; whether the tables are at an epoch boundary; whether the next
   // Train() continues a loaded checkpoint.
